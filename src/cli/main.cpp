@@ -1,0 +1,188 @@
+// sluice: the command line. Parses arguments, loads, builds, runs and prints; the work is in libsluice.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "graph/plan.hpp"
+#include "nodes/node_type.hpp"
+#include "runtime/exit_codes.hpp"
+#include "runtime/pipeline.hpp"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace sluice;
+
+std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets, bool& ok) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "sluice: --set expects key=value, got '" << s << "'\n";
+      ok = false;
+      continue;
+    }
+    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return out;
+}
+
+int report_config_errors(const Diagnostics& diags) {
+  std::cerr << diags.format();
+  std::cerr << "sluice: " << diags.size() << (diags.size() == 1 ? " problem" : " problems") << " found\n";
+  return to_int(ExitCode::usage);
+}
+
+void print_node_type(const NodeType& t) {
+  std::cout << t.name << " (" << to_string(t.role) << ")\n";
+  std::cout << "  " << t.summary << "\n";
+  auto ports = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& p : v) s += (s.empty() ? "" : ", ") + p;
+    return s.empty() ? std::string("-") : s;
+  };
+  std::cout << "  inputs: " << ports(t.input_ports()) << "; outputs: " << ports(t.output_ports());
+  if (t.can_reject) std::cout << " (rejects go to the run's rejects output)";
+  std::cout << "\n  settings:\n";
+  ObjectSpec all = t.spec();
+  const auto& common = common_spec(t.role).fields;
+  all.fields.insert(all.fields.end(), common.begin(), common.end());
+  if (all.fields.empty()) std::cout << "    (none; rules come from the supplier file)\n";
+  for (const auto& f : all.fields) {
+    std::cout << "    " << f.name << " (" << kind_label(f.kind) << (f.required ? ", required" : "");
+    if (!f.default_value.empty()) std::cout << ", default " << f.default_value;
+    std::cout << "): " << f.doc << "\n";
+  }
+  std::cout << "  example:\n";
+  std::string ex(t.example);
+  std::size_t start = 0;
+  bool first = true;
+  while (start < ex.size()) {
+    auto nl = ex.find('\n', start);
+    std::cout << (first ? "    - " : "      ") << ex.substr(start, nl - start) << "\n";
+    first = false;
+    start = nl == std::string::npos ? ex.size() : nl + 1;
+  }
+}
+
+std::string dot_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice: imports supplier product feeds through a YAML-configured dataflow graph"};
+  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.require_subcommand(1);
+
+  std::string graph_path, supplier_path, input, rejects_path;
+  std::vector<std::string> sets;
+  bool dot = false;
+
+  auto* run = app.add_subcommand("run", "import a feed");
+  run->add_option("graph", graph_path, "graph file (graphs/*.yaml)")->required();
+  run->add_option("--supplier,-s", supplier_path, "supplier file (config/suppliers/*.yaml)")->required();
+  run->add_option("--input,-i", input, "feed file, or - for standard input")->required();
+  run->add_option("--rejects", rejects_path, "where rejected rows go (NDJSON); default: the graph's run.rejects");
+  run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
+
+  auto* check = app.add_subcommand("check", "check a graph and a supplier file without running anything");
+  check->add_option("graph", graph_path, "graph file")->required();
+  check->add_option("--supplier,-s", supplier_path, "supplier file")->required();
+  check->add_option("--set", sets, "override a setting: key=value");
+
+  auto* graph = app.add_subcommand("graph", "print a graph");
+  graph->add_option("graph", graph_path, "graph file")->required();
+  graph->add_flag("--dot", dot, "as Graphviz dot (the default)");
+  graph->add_option("--set", sets, "override a setting: key=value");
+
+  std::string node_name;
+  auto* nodes = app.add_subcommand("nodes", "list the node types with their settings");
+  nodes->add_option("type", node_name, "show one node type");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : to_int(ExitCode::usage);
+  }
+
+  bool sets_ok = true;
+  auto overrides = parse_sets(sets, sets_ok);
+  if (!sets_ok) return to_int(ExitCode::usage);
+
+  if (*nodes) {
+    if (!node_name.empty()) {
+      const NodeType* t = find_node_type(node_name);
+      if (!t) {
+        std::cerr << "sluice: unknown node type '" << node_name << "'\n";
+        return to_int(ExitCode::usage);
+      }
+      print_node_type(*t);
+      return 0;
+    }
+    for (const auto& t : builtin_nodes()) {
+      print_node_type(t);
+      std::cout << "\n";
+    }
+    return 0;
+  }
+
+  if (*graph) {
+    Diagnostics diags;
+    std::optional<Document> doc;
+    auto g = load_graph_only(graph_path, overrides, doc, diags);
+    if (!g) return report_config_errors(diags);
+    std::cout << "digraph sluice {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n";
+    bool any_rejects = false;
+    for (const auto& n : g->nodes) {
+      std::cout << "  \"" << dot_escape(n.id) << "\" [label=\"" << dot_escape(n.id) << "\\n" << dot_escape(n.type)
+                << "\"];\n";
+      const NodeType* t = find_node_type(n.type);
+      if (t && t->can_reject) {
+        std::cout << "  \"" << dot_escape(n.id) << "\" -> \"rejects\" [style=dashed, color=red];\n";
+        any_rejects = true;
+      }
+    }
+    if (any_rejects) std::cout << "  \"rejects\" [shape=note, color=red, label=\"rejects\\n" << dot_escape(g->run.rejects) << "\"];\n";
+    for (const auto& e : g->edges)
+      std::cout << "  \"" << dot_escape(e.from) << "\" -> \"" << dot_escape(e.to) << "\";\n";
+    std::cout << "}\n";
+    return 0;
+  }
+
+  Diagnostics diags;
+  PipelineOptions options{graph_path, supplier_path, overrides};
+  auto pipeline = load_pipeline(options, diags);
+  if (!diags.empty() || !pipeline->plan) return report_config_errors(diags);
+
+  if (*check) {
+    std::cerr << "sluice: " << graph_path << " with " << supplier_path << ": ok (" << pipeline->plan->chain.size()
+              << " nodes, " << pipeline->plan->schema.size() << " fields)\n";
+    return 0;
+  }
+
+  RunOptions run_options;
+  run_options.input = input;
+  run_options.rejects_path = rejects_path.empty() ? pipeline->graph.run.rejects : rejects_path;
+  try {
+    RunOutcome outcome = run_pipeline(*pipeline, run_options);
+    std::cerr << format_summary(outcome, *pipeline);
+    return to_int(outcome.code);
+  } catch (const StartupError& e) {
+    return report_config_errors(e.diagnostics());
+  } catch (const std::exception& e) {
+    std::cerr << "sluice: " << e.what() << "\n";
+    return to_int(ExitCode::failure);
+  }
+}

@@ -1,0 +1,81 @@
+// Records, field values, rejects and the batches that flow between nodes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/decimal.hpp"
+
+namespace sluice {
+
+// A field's value. monostate is SQL-style NULL (missing or empty in the feed).
+using Value = std::variant<std::monostate, std::string, std::int64_t, Decimal, bool>;
+
+inline bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
+
+// The record's field names, fixed before a run starts. Nodes resolve names to indexes once,
+// at construction, so the per-record path never looks a name up.
+class Schema {
+ public:
+  std::size_t add(std::string_view name);  // index of name, added if new
+  std::optional<std::size_t> find(std::string_view name) const;
+  const std::vector<std::string>& names() const { return names_; }
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+struct Record {
+  std::uint64_t line = 0;         // physical line (or record number) in the input where it starts
+  std::vector<Value> values;      // indexed by Schema
+  std::vector<std::string> raw;   // the fields as read from the feed, kept for the rejects output
+};
+
+// A row that did not make it, with enough context to find and fix it in the feed.
+struct Reject {
+  std::uint64_t line = 0;
+  std::string node;               // id of the node that rejected it
+  std::string code;               // stable, machine-readable: "required", "type", "ragged_row", ...
+  std::string message;            // for people: which field, which rule, which value
+  std::vector<std::string> raw;
+};
+
+struct RejectReason {
+  std::string code;
+  std::string message;
+};
+
+// The unit that moves through the graph. Batching keeps the per-message cost of the flow graph
+// small next to the per-record work.
+struct Batch {
+  std::uint64_t sequence = 0;     // 0, 1, 2, ... in source order; lets sinks restore the order
+  std::vector<Record> records;
+  std::vector<Reject> rejects;
+  std::shared_ptr<const std::vector<std::string>> raw_header;  // names of Record::raw columns
+
+  // Runs check(record) on every record in order. A record for which it returns a RejectReason
+  // moves to the rejects; the others stay, in their order.
+  template <class Check>
+  void filter(std::string_view node, Check&& check) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      std::optional<RejectReason> why = check(records[i]);
+      if (why) {
+        rejects.push_back(Reject{records[i].line, std::string(node), std::move(why->code),
+                                 std::move(why->message), std::move(records[i].raw)});
+      } else {
+        if (kept != i) records[kept] = std::move(records[i]);
+        ++kept;
+      }
+    }
+    records.resize(kept);
+  }
+};
+
+}  // namespace sluice

@@ -1,0 +1,188 @@
+// Topology checks and node construction.
+#include "graph/plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace sluice {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+ObjectSpec merged(const ObjectSpec& a, const ObjectSpec& b) {
+  ObjectSpec out = a;
+  out.fields.insert(out.fields.end(), b.fields.begin(), b.fields.end());
+  return out;
+}
+
+}  // namespace
+
+const ObjectSpec& common_spec(NodeRole role) {
+  static const ObjectSpec none{};
+  static const ObjectSpec transform{{
+      {"concurrency", Kind::integer_or_auto, "batches this node works on at once; auto = as many as there are threads",
+       false, "auto", 1, 4096},
+  }};
+  return role == NodeRole::transform ? transform : none;
+}
+
+std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_doc, const Supplier& supplier,
+                                 const Document& supplier_doc, Diagnostics& diags) {
+  std::size_t errors_before = diags.size();
+  auto plan = std::make_unique<Plan>();
+  plan->run = graph.run;
+
+  // Types and settings.
+  std::map<std::string, const NodeEntry*> by_id;
+  std::map<std::string, const NodeType*> type_of;
+  std::map<std::string, ObjectSpec> spec_of;
+  std::vector<std::string> type_names;
+  for (const auto& t : builtin_nodes()) type_names.emplace_back(t.name);
+  for (const auto& e : graph.nodes) {
+    by_id[e.id] = &e;
+    const NodeType* t = find_node_type(e.type);
+    if (!t) {
+      std::string msg = "unknown node type '" + e.type + "'";
+      std::string hint = did_you_mean(e.type, type_names);
+      msg += hint.empty() ? " (known types: " + join(type_names) + ")" : " (did you mean '" + hint + "'?)";
+      diags.add(graph_doc.at(e.settings["type"], e.path() + ".type", msg));
+      continue;
+    }
+    type_of[e.id] = t;
+    spec_of[e.id] = merged(t->spec(), common_spec(t->role));
+    check_object(graph_doc, e.settings, spec_of[e.id], e.path(), diags, e.settings, {"id", "type"});
+  }
+
+  // Edges.
+  std::vector<std::string> ids;
+  for (const auto& e : graph.nodes) ids.push_back(e.id);
+  std::map<std::string, std::vector<std::string>> next, prev;
+  std::set<std::pair<std::string, std::string>> seen_edges;
+  for (const auto& edge : graph.edges) {
+    std::string path = "edges[" + std::to_string(edge.index) + "]";
+    bool ok = true;
+    for (const auto* end : {&edge.from, &edge.to}) {
+      if (by_id.count(*end)) continue;
+      std::string msg = "unknown node '" + *end + "'";
+      std::string hint = did_you_mean(*end, ids);
+      if (!hint.empty()) msg += " (did you mean '" + hint + "'?)";
+      diags.add(graph_doc.at(edge.where, path, msg));
+      ok = false;
+    }
+    if (!ok) continue;
+    const NodeType* from_type = type_of.count(edge.from) ? type_of[edge.from] : nullptr;
+    const NodeType* to_type = type_of.count(edge.to) ? type_of[edge.to] : nullptr;
+    if (from_type) {
+      auto ports = from_type->output_ports();
+      if (edge.from_port == "rejects" && from_type->can_reject) {
+        diags.add(graph_doc.at(edge.where, path,
+                               "the rejects port of '" + edge.from + "' goes to the run's rejects output by itself; "
+                               "remove this edge"));
+        ok = false;
+      } else if (std::find(ports.begin(), ports.end(), edge.from_port) == ports.end()) {
+        diags.add(graph_doc.at(edge.where, path,
+                               "node '" + edge.from + "' (" + std::string(from_type->name) + ") has no output port '" +
+                                   edge.from_port + "'" +
+                                   (ports.empty() ? " (it has no outputs)" : " (outputs: " + join(ports) + ")")));
+        ok = false;
+      }
+    }
+    if (to_type) {
+      auto ports = to_type->input_ports();
+      if (std::find(ports.begin(), ports.end(), edge.to_port) == ports.end()) {
+        diags.add(graph_doc.at(edge.where, path,
+                               "node '" + edge.to + "' (" + std::string(to_type->name) + ") has no input port '" +
+                                   edge.to_port + "'" +
+                                   (ports.empty() ? " (it has no inputs)" : " (inputs: " + join(ports) + ")")));
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (!seen_edges.insert({edge.from, edge.to}).second) {
+      diags.add(graph_doc.at(edge.where, path, "edge " + edge.from + " -> " + edge.to + " is given twice"));
+      continue;
+    }
+    next[edge.from].push_back(edge.to);
+    prev[edge.to].push_back(edge.from);
+  }
+  if (diags.size() != errors_before) return nullptr;
+
+  // Topology: one source, then a chain of transforms, then one sink.
+  const NodeEntry* source = nullptr;
+  for (const auto& e : graph.nodes) {
+    const NodeType* t = type_of[e.id];
+    if (t->role == NodeRole::source) {
+      if (source) {
+        diags.add(graph_doc.at(e.settings, e.path(), "a graph has exactly one source; '" + source->id +
+                                                         "' is one already"));
+      } else {
+        source = &e;
+      }
+    }
+    if (next[e.id].size() > 1)
+      diags.add(graph_doc.at(e.settings, e.path(),
+                             "node '" + e.id + "' has " + std::to_string(next[e.id].size()) + " outgoing edges (" +
+                                 join(next[e.id]) + "); a graph is a chain from one source to one sink, so each "
+                                 "node feeds at most one other"));
+    if (prev[e.id].size() > 1)
+      diags.add(graph_doc.at(e.settings, e.path(),
+                             "node '" + e.id + "' has " + std::to_string(prev[e.id].size()) + " incoming edges (" +
+                                 join(prev[e.id]) + "); each node is fed by at most one other"));
+    if (t->role != NodeRole::sink && next[e.id].empty())
+      diags.add(graph_doc.at(e.settings, e.path(), "the output of '" + e.id + "' goes nowhere: add an edge from it"));
+    if (t->role != NodeRole::source && prev[e.id].empty())
+      diags.add(graph_doc.at(e.settings, e.path(), "nothing feeds '" + e.id + "': add an edge into it"));
+  }
+  if (!source && !graph.nodes.empty())
+    diags.add(graph_doc.at(graph_doc.root()["nodes"], "nodes", "the graph has no source node (e.g. csv_source)"));
+  if (graph.nodes.empty()) diags.add(graph_doc.at(graph_doc.root()["nodes"], "nodes", "the graph has no nodes"));
+  if (diags.size() != errors_before) return nullptr;
+
+  // Walk the chain; a cycle shows up as a node seen twice, a disconnected node as one never seen.
+  std::vector<const NodeEntry*> chain;
+  std::set<std::string> on_chain;
+  for (const NodeEntry* cur = source; cur;) {
+    if (!on_chain.insert(cur->id).second) {
+      std::string cycle;
+      for (const auto* n : chain) cycle += n->id + " -> ";
+      diags.add(graph_doc.at(cur->settings, cur->path(), "the edges form a cycle: " + cycle + cur->id));
+      return nullptr;
+    }
+    chain.push_back(cur);
+    const auto& out = next[cur->id];
+    cur = out.empty() ? nullptr : by_id[out.front()];
+  }
+  for (const auto& e : graph.nodes) {
+    if (!on_chain.count(e.id))
+      diags.add(graph_doc.at(e.settings, e.path(),
+                             "node '" + e.id + "' is not connected to the source '" + source->id + "'"));
+  }
+  if (diags.size() != errors_before) return nullptr;
+
+  // Build in flow order, so that fields appear in the order the nodes add them.
+  for (const NodeEntry* e : chain) {
+    PlannedNode p;
+    p.entry = e;
+    p.type = type_of[e->id];
+    Settings settings(e->settings, &spec_of[e->id]);
+    NodeBuildContext ctx{*e, graph_doc, settings, supplier, supplier_doc, plan->schema, diags};
+    p.body = p.type->make(ctx);
+    if (p.type->role == NodeRole::transform) {
+      auto c = settings.integer_or_auto("concurrency");
+      p.concurrency = c ? static_cast<std::size_t>(*c) : 0;
+    }
+    bool built = std::visit([](const auto& ptr) { return ptr != nullptr; }, p.body);
+    if (!built && diags.size() == errors_before)
+      diags.add(graph_doc.at(e->settings, e->path(), "node could not be built"));
+    plan->chain.push_back(std::move(p));
+  }
+  if (diags.size() != errors_before) return nullptr;
+  return plan;
+}
+
+}  // namespace sluice

@@ -1,0 +1,22 @@
+// The one list of built-in node types.
+#include "nodes/node_type.hpp"
+#include "nodes/sink/csv_sink.hpp"
+#include "nodes/sink/ndjson_sink.hpp"
+#include "nodes/source/csv_source.hpp"
+#include "nodes/transform/price.hpp"
+#include "nodes/transform/validate.hpp"
+
+namespace sluice {
+
+const std::vector<NodeType>& builtin_nodes() {
+  static const std::vector<NodeType> types{
+      csv_source_type(),
+      validate_type(),
+      price_type(),
+      ndjson_sink_type(),
+      csv_sink_type(),
+  };
+  return types;
+}
+
+}  // namespace sluice

@@ -1,0 +1,67 @@
+// The three kinds of node body: plain C++ that the graph layer wraps in TBB flow-graph nodes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/diagnostics.hpp"
+#include "core/record.hpp"
+
+namespace sluice {
+
+// What a run supplies to nodes when they open.
+struct RunContext {
+  std::string input;  // the feed: a path or "-" for standard input; empty: the source's own setting
+};
+
+// A problem found when a node opens (a missing column, an unreadable file): reported like a
+// configuration error, before any row is processed.
+class StartupError : public std::runtime_error {
+ public:
+  explicit StartupError(Diagnostics diags)
+      : std::runtime_error(diags.format()), diags_(std::move(diags)) {}
+  const Diagnostics& diagnostics() const { return diags_; }
+
+ private:
+  Diagnostics diags_;
+};
+
+class SourceNode {
+ public:
+  virtual ~SourceNode() = default;
+  virtual void open(const RunContext& ctx) = 0;
+  // Fills out with up to max_records input rows (records and rejects together); false once the
+  // input is exhausted and nothing was added.
+  virtual bool next(Batch& out, std::size_t max_records) = 0;
+  virtual std::uint64_t bytes_read() const { return 0; }
+  virtual std::optional<std::uint64_t> bytes_total() const { return std::nullopt; }
+};
+
+class TransformNode {
+ public:
+  virtual ~TransformNode() = default;
+  virtual void open(const RunContext&) {}
+  // Works on every record of the batch; records it cannot accept move to batch.rejects.
+  // Must not throw for bad data: a throw is a fatal error that stops the run.
+  virtual void process(Batch& batch) = 0;
+};
+
+class SinkNode {
+ public:
+  virtual ~SinkNode() = default;
+  virtual void open(const RunContext& ctx) = 0;
+  // Writes every record of the batch durably (as far as the sink can) before returning.
+  virtual void write(const Batch& batch) = 0;
+  // Finishes the output; `complete` is false when the run stopped early.
+  virtual void close(bool complete) = 0;
+};
+
+using NodeBody =
+    std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>>;
+
+}  // namespace sluice

@@ -1,0 +1,61 @@
+// Loading a graph and a supplier into a runnable plan, and running it: what `check` and `run` share.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/document.hpp"
+#include "config/graph_file.hpp"
+#include "config/supplier.hpp"
+#include "graph/flow.hpp"
+#include "graph/plan.hpp"
+#include "runtime/exit_codes.hpp"
+
+namespace sluice {
+
+struct PipelineOptions {
+  std::string graph_path;
+  std::string supplier_path;
+  std::vector<std::pair<std::string, std::string>> overrides;  // --set key=value, in order
+};
+
+// The loaded configuration. Members reference each other, so it lives behind a unique_ptr.
+struct Pipeline {
+  std::optional<Document> graph_doc;
+  std::optional<Document> supplier_doc;
+  GraphFile graph;
+  Supplier supplier;
+  std::unique_ptr<Plan> plan;
+};
+
+// Loads, overrides, checks and plans. Every problem goes to diags; the plan is null if there was any.
+std::unique_ptr<Pipeline> load_pipeline(const PipelineOptions& options, Diagnostics& diags);
+
+// Loads the graph file alone (for `sluice graph`), without a supplier.
+std::optional<GraphFile> load_graph_only(const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides,
+                                         std::optional<Document>& doc, Diagnostics& diags);
+
+struct RunOptions {
+  std::string input;
+  std::string rejects_path;
+};
+
+struct RunOutcome {
+  ExitCode code = ExitCode::success;
+  FlowResult flow;
+  std::string error;          // the fatal error's message, if any
+  std::string rejects_path;
+  std::map<std::string, std::uint64_t> rejects_by_code;
+};
+
+// Runs the plan. StartupError escapes (a configuration problem found when opening the input).
+RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options);
+
+// The end-of-run summary, with the accounting identity, for people.
+std::string format_summary(const RunOutcome& outcome, const Pipeline& pipeline);
+
+}  // namespace sluice
