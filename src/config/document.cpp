@@ -1,6 +1,7 @@
 // Loading YAML with positions, duplicate-key detection (yaml-cpp keeps the first silently) and --set overrides.
 #include "config/document.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -71,7 +72,19 @@ void find_duplicates(const YAML::Node& node, const std::string& file, const std:
 
 }  // namespace
 
+YAML::Node lookup(const YAML::Node& node, std::initializer_list<std::string_view> keys) {
+  YAML::Node cur = node;
+  for (std::string_view k : keys) {
+    if (!cur.IsDefined() || !cur.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    YAML::Node next = static_cast<const YAML::Node&>(cur)[std::string(k)];
+    if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+    cur.reset(next);
+  }
+  return cur;
+}
+
 std::string_view kind_name(const YAML::Node& node) {
+  if (!node.IsDefined()) return "missing";
   switch (node.Type()) {
     case YAML::NodeType::Map: return "a map";
     case YAML::NodeType::Sequence: return "a list";
@@ -147,16 +160,17 @@ void Document::set(std::string_view path, std::string_view value, std::string_vi
     const std::string& part = parts[i];
     walked = child_path(walked, part);
     if (cur.IsSequence()) {
-      YAML::Node found;
+      YAML::Node found(YAML::NodeType::Undefined);
       for (std::size_t k = 0; k < cur.size(); ++k) {
-        if (cur[k].IsMap() && cur[k]["id"] && cur[k]["id"].IsScalar() && cur[k]["id"].Scalar() == part) {
-          found = cur[k];
+        YAML::Node id = lookup(cur[k], {"id"});
+        if (id.IsDefined() && id.IsScalar() && id.Scalar() == part) {
+          found.reset(cur[k]);
           break;
         }
       }
       if (!found.IsDefined()) {
         bool digits = std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (digits && part.size() < 9 && std::stoul(part) < cur.size()) found = cur[std::stoul(part)];
+        if (digits && part.size() < 9 && std::stoul(part) < cur.size()) found.reset(cur[std::stoul(part)]);
       }
       if (!found.IsDefined()) {
         diags.add(Diagnostic{std::string(origin), 0, 0, walked, "no list element with id '" + part + "'"});
@@ -197,6 +211,8 @@ Diagnostic Document::at(const YAML::Node& node, std::string path, std::string me
       if (fallback.is(value)) return Diagnostic{origin, 0, 0, std::move(path), std::move(message)};
     }
     mark = fallback.Mark();
+    // yaml-cpp gives a document's root map no position; its first key has one.
+    if (mark.is_null() && fallback.IsMap() && fallback.begin() != fallback.end()) mark = fallback.begin()->first.Mark();
   }
   return make(name_, mark, std::move(path), std::move(message));
 }

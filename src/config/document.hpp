@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +31,7 @@ class Document {
 
   // A diagnostic positioned at node, or at fallback when node has no position (a missing key).
   Diagnostic at(const YAML::Node& node, std::string path, std::string message,
-                const YAML::Node& fallback = YAML::Node()) const;
+                const YAML::Node& fallback = YAML::Node(YAML::NodeType::Undefined)) const;
 
  private:
   Document(YAML::Node root, std::string name) : root_(std::move(root)), name_(std::move(name)) {}
@@ -39,6 +40,9 @@ class Document {
   std::string name_;
   std::vector<std::pair<YAML::Node, std::string>> overrides_;  // value node -> "--set k=v"
 };
+
+// node[k1][k2]... without yaml-cpp's "invalid node" exceptions: a missing step gives an undefined node.
+YAML::Node lookup(const YAML::Node& node, std::initializer_list<std::string_view> keys);
 
 // Human-readable name of a YAML node's kind: "a map", "a list", "a scalar", "null".
 std::string_view kind_name(const YAML::Node& node);

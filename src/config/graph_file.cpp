@@ -63,8 +63,8 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
   }
   check_object(doc, root, top_spec(), "", diags);
 
-  Settings run(root["run"], &run_spec());
-  if (root["run"].IsMap() || !root["run"]) {
+  Settings run(lookup(root, {"run"}), &run_spec());
+  {
     g.run.threads = run.integer_or_auto("threads");
     g.run.batch_size = run.integer("batch_size");
     g.run.in_flight = run.integer("in_flight");
@@ -72,7 +72,7 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
     g.run.rejects = run.string("rejects");
   }
 
-  const YAML::Node nodes = root["nodes"];
+  const YAML::Node nodes = lookup(root, {"nodes"});
   std::set<std::string> ids;
   if (nodes.IsSequence()) {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -85,8 +85,8 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
       NodeEntry e;
       e.index = i;
       e.settings = n;
-      const YAML::Node id = n["id"];
-      const YAML::Node type = n["type"];
+      const YAML::Node id = lookup(n, {"id"});
+      const YAML::Node type = lookup(n, {"type"});
       if (!id || !id.IsScalar()) {
         diags.add(doc.at(id, path + ".id", "missing required key 'id'", n));
         continue;
@@ -110,7 +110,7 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
     }
   }
 
-  const YAML::Node edges = root["edges"];
+  const YAML::Node edges = lookup(root, {"edges"});
   if (edges.IsSequence()) {
     for (std::size_t i = 0; i < edges.size(); ++i) {
       const YAML::Node e = edges[i];

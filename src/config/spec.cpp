@@ -209,19 +209,20 @@ void check_object(const Document& doc, const YAML::Node& node, const ObjectSpec&
 
 YAML::Node Settings::value(std::string_view name) const {
   std::string key(name);
-  if (node_.IsMap()) {
-    YAML::Node v = node_[key];
-    if (v.IsDefined() && !v.IsNull()) return v;
-  }
+  YAML::Node v = lookup(node_, {name});
+  if (v.IsDefined() && !v.IsNull()) return v;
   const Field* f = spec_ ? spec_->find(name) : nullptr;
   if (!f) throw std::logic_error("setting '" + key + "' is not in the spec");
-  if (f->default_value.empty()) return YAML::Node();
-  return YAML::Load(f->default_value);
+  if (f->default_value.empty()) return YAML::Node(YAML::NodeType::Undefined);
+  try {
+    return YAML::Load(f->default_value);
+  } catch (const YAML::Exception&) {
+    return YAML::Node(f->default_value);
+  }
 }
 
 bool Settings::has(std::string_view name) const {
-  if (!node_.IsMap()) return false;
-  YAML::Node v = node_[std::string(name)];
+  YAML::Node v = lookup(node_, {name});
   return v.IsDefined() && !v.IsNull();
 }
 
@@ -267,9 +268,6 @@ std::vector<std::string> Settings::string_list(std::string_view name) const {
   return out;
 }
 
-YAML::Node Settings::node(std::string_view name) const {
-  if (!node_.IsMap()) return YAML::Node();
-  return node_[std::string(name)];
-}
+YAML::Node Settings::node(std::string_view name) const { return lookup(node_, {name}); }
 
 }  // namespace sluice

@@ -69,14 +69,15 @@ std::string_view kind_label(Kind kind);
 // required keys, wrong types, values out of range. `parent` positions the "missing key" messages.
 // `extra_keys` are accepted without checking (e.g. "id" and "type" of a node entry).
 void check_object(const Document& doc, const YAML::Node& node, const ObjectSpec& spec, const std::string& path,
-                  Diagnostics& diags, const YAML::Node& parent = YAML::Node(),
+                  Diagnostics& diags, const YAML::Node& parent = YAML::Node(YAML::NodeType::Undefined),
                   const std::vector<std::string>& extra_keys = {});
 
 // Typed access to a checked object, falling back to the spec's defaults.
 class Settings {
  public:
   Settings() = default;
-  Settings(YAML::Node node, const ObjectSpec* spec) : node_(std::move(node)), spec_(spec) {}
+  Settings(const YAML::Node& node, const ObjectSpec* spec)
+      : node_(node.IsDefined() ? node : YAML::Node()), spec_(spec) {}
 
   bool has(std::string_view name) const;
   std::string string(std::string_view name) const;

@@ -11,11 +11,11 @@ namespace {
 const ObjectSpec& feed_spec() {
   static const ObjectSpec spec{{
       {"format", Kind::choice, "feed format", false, "csv", {}, {}, {"csv"}},
-      {"delimiter", Kind::character, "field separator: a character, or tab/comma/semicolon/pipe", false, ","},
+      {"delimiter", Kind::character, "field separator: a character, or tab/comma/semicolon/pipe", false, "','"},
       {"quote", Kind::character, "quote character; 'none' for unquoted feeds", false, "'\"'"},
       {"escape", Kind::character, "escape character inside quotes; 'none' means a doubled quote", false, "none"},
       {"encoding", Kind::choice, "character encoding of the feed", false, "utf-8", {}, {}, {"utf-8"}},
-      {"decimal_separator", Kind::character, "decimal separator of numbers in the feed", false, "."},
+      {"decimal_separator", Kind::character, "decimal separator of numbers in the feed", false, "'.'"},
       {"thousands_separator", Kind::character, "thousands separator of numbers in the feed, or none", false, "none"},
       {"null_values", Kind::string_list, "cell texts that mean 'no value'", false, "['']"},
       {"trim", Kind::boolean, "strip spaces around unquoted values", false, "false"},
@@ -138,6 +138,9 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     diags.add(doc.at(feed.node("delimiter"), "feed.delimiter", "the delimiter must be a visible character or tab"));
   if (s.feed.quote != '\0' && s.feed.quote == s.feed.delimiter)
     diags.add(doc.at(feed.node("quote"), "feed.quote", "quote and delimiter must differ"));
+  if (s.feed.escape != '\0' && (s.feed.escape == s.feed.delimiter || s.feed.quote == '\0'))
+    diags.add(doc.at(feed.node("escape"), "feed.escape",
+                     "an escape character needs a quote character and must differ from the delimiter"));
   if (s.feed.thousands_separator != '\0' && s.feed.thousands_separator == s.feed.decimal_separator)
     diags.add(doc.at(feed.node("thousands_separator"), "feed.thousands_separator",
                      "thousands and decimal separators must differ"));

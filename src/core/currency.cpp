@@ -60,10 +60,14 @@ constexpr std::array currencies = {
 
 constexpr bool by_code(const CurrencyInfo& a, const CurrencyInfo& b) { return a.code < b.code; }
 
-static_assert(std::ranges::adjacent_find(currencies, [](const CurrencyInfo& a, const CurrencyInfo& b) {
-                return !by_code(a, b);
-              }) == currencies.end(),
-              "currency table must be sorted by code without duplicates");
+constexpr bool strictly_sorted() {
+  for (std::size_t i = 1; i < currencies.size(); ++i) {
+    if (!by_code(currencies[i - 1], currencies[i])) return false;
+  }
+  return true;
+}
+
+static_assert(strictly_sorted(), "currency table must be sorted by code without duplicates");
 
 }  // namespace
 

@@ -138,7 +138,9 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
     magnitude = magnitude * 10 + (c - '0');
     return magnitude <= limit;
   };
-  const auto out_of_range = [&] { return parse_error(text, "out of range (more digits than int64 units hold)"); };
+  const auto out_of_range = [&] {
+    return parse_error(text, "out of range (more digits than int64 units hold)");
+  };
 
   int integer_digits = 0;
   int group_digits = 0;
@@ -165,8 +167,8 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
     return parse_error(text, "expected a digit " + position(pos));
   }
   if (grouped && group_digits != 3) {
-    return parse_error(text, "misplaced thousands separator: last group has " +
-                                 std::to_string(group_digits) + " digits");
+    return parse_error(
+        text, "misplaced thousands separator: last group has " + std::to_string(group_digits) + " digits");
   }
 
   int scale = 0;

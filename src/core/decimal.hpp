@@ -76,9 +76,7 @@ class Decimal {
   int compare(const Decimal& other) const;
 
   friend bool operator==(const Decimal& a, const Decimal& b) { return a.compare(b) == 0; }
-  friend std::weak_ordering operator<=>(const Decimal& a, const Decimal& b) {
-    return a.compare(b) <=> 0;
-  }
+  friend std::weak_ordering operator<=>(const Decimal& a, const Decimal& b) { return a.compare(b) <=> 0; }
 
   // Arithmetic is exact or throws std::overflow_error. Sums keep the larger scale. A product's
   // scale is the sum of the scales; only when that exceeds max_scale or the units exceed int64 are

@@ -2,6 +2,7 @@
 #include "core/money.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 namespace sluice {
@@ -11,7 +12,8 @@ using detail::Int128;
 namespace {
 
 PriceOutcome overflow(const char* what) {
-  return PriceOutcome::failure(std::string("price overflow: ") + what + " does not fit in 64-bit minor units");
+  return PriceOutcome::failure(std::string("price overflow: ") + what +
+                               " does not fit in 64-bit minor units");
 }
 
 std::optional<Int128> checked_mul(Int128 a, Int128 b) {
@@ -20,7 +22,7 @@ std::optional<Int128> checked_mul(Int128 a, Int128 b) {
   return out;
 }
 
-// amount (units at scale) expressed in minor units, i.e. units * 10^exponent / 10^scale, rounded.
+// Shared by net (exclusive) and gross (inclusive) so both round the amount identically.
 Int128 to_minor(const Decimal& amount, int exponent, Rounding rounding) {
   const int shift = exponent - amount.scale();
   if (shift >= 0) return static_cast<Int128>(amount.units()) * detail::pow10_128(shift);

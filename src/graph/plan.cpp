@@ -34,6 +34,9 @@ const ObjectSpec& common_spec(NodeRole role) {
 std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_doc, const Supplier& supplier,
                                  const Document& supplier_doc, Diagnostics& diags) {
   std::size_t errors_before = diags.size();
+  // Earlier problems (in the supplier file, say) do not stop the topology checks, so that everything
+  // is reported at once; they do stop node construction, which relies on a well-formed supplier.
+  const bool inputs_clean = diags.empty();
   auto plan = std::make_unique<Plan>();
   plan->run = graph.run;
 
@@ -163,6 +166,8 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
                              "node '" + e.id + "' is not connected to the source '" + source->id + "'"));
   }
   if (diags.size() != errors_before) return nullptr;
+
+  if (!inputs_clean) return nullptr;
 
   // Build in flow order, so that fields appear in the order the nodes add them.
   for (const NodeEntry* e : chain) {

@@ -29,7 +29,7 @@ std::unique_ptr<Pipeline> load_pipeline(const PipelineOptions& options, Diagnost
                   p->supplier_doc ? &*p->supplier_doc : nullptr, diags);
   if (p->graph_doc) p->graph = read_graph_file(*p->graph_doc, diags);
   if (p->supplier_doc) p->supplier = read_supplier(*p->supplier_doc, diags);
-  if (diags.empty()) p->plan = plan_graph(p->graph, *p->graph_doc, p->supplier, *p->supplier_doc, diags);
+  if (p->graph_doc && p->supplier_doc) p->plan = plan_graph(p->graph, *p->graph_doc, p->supplier, *p->supplier_doc, diags);
   return p;
 }
 

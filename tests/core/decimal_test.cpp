@@ -97,7 +97,8 @@ Decimal random_decimal(std::mt19937_64& rng) {
 // Formats with a ',' decimal separator and '.' thousands groups, independently of to_string().
 std::string european(const Decimal& d) {
   const bool negative = d.units() < 0;
-  std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(d.units()) : static_cast<std::uint64_t>(d.units());
+  std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(d.units()) : static_cast<std::uint64_t>(d.units());
   std::string digits = std::to_string(magnitude);
   if (digits.size() <= static_cast<std::size_t>(d.scale())) {
     digits.insert(0, static_cast<std::size_t>(d.scale()) + 1 - digits.size(), '0');
@@ -168,13 +169,14 @@ TEST(DecimalParse, MaxDigitsAndOverflow) {
 
 TEST(DecimalParse, RejectsGarbage) {
   for (const std::string_view text :
-       {"", "-", "+", "+-1", "--1", "1e5", "1E5", "1e-5", "1,2,3", "12.", ".5", "-.5", "+.5", ".", " 1",
-        "1 ", "1 000", "\t1", "1\n", "NaN", "nan", "inf", "-inf", "Infinity", "1.2.3", "0x10", "1_000",
-        "12a", "a12", "1.-5", "1.+5", "1-", "1+1", "$1", "1,5", "\xef\xbc\x91", "\xc2\xbd"}) {
+       {"",     "-",   "+",    "+-1",      "--1",   "1e5",          "1E5",     "1e-5", "1,2,3", "12.",
+        ".5",   "-.5", "+.5",  ".",        " 1",    "1 ",           "1 000",   "\t1",  "1\n",   "NaN",
+        "nan",  "inf", "-inf", "Infinity", "1.2.3", "0x10",         "1_000",   "12a",  "a12",   "1.-5",
+        "1.+5", "1-",  "1+1",  "$1",       "1,5",   "\xef\xbc\x91", "\xc2\xbd"}) {
     expect_rejected(text);
   }
-  expect_rejected(std::string_view("1\0", 2));
-  expect_rejected(std::string_view("\0" "1", 2));
+  expect_rejected(std::string{'1', '\0'});
+  expect_rejected(std::string{'\0', '1'});
 }
 
 TEST(DecimalParse, ErrorMessagesNameTheInput) {
@@ -243,8 +245,9 @@ TEST(DecimalToString, Canonical) {
 }
 
 TEST(DecimalToString, RoundTripsFixedCases) {
-  for (const std::string_view text : {"0", "-12.50", "0.05", "-0.05", "7", "9223372036854775807",
-                                      "-9223372036854775808", "0.000000000000000001", "-9.223372036854775808"}) {
+  for (const std::string_view text :
+       {"0", "-12.50", "0.05", "-0.05", "7", "9223372036854775807", "-9223372036854775808",
+        "0.000000000000000001", "-9.223372036854775808"}) {
     EXPECT_EQ(dec(text).to_string(), text);
   }
 }
@@ -314,8 +317,9 @@ TEST(DecimalRescale, RoundingTable) {
       {"7.0015", 3, {"7.002", "7.002", "7.001", "7.002"}},
       {"7.00049", 3, {"7.000", "7.000", "7.000", "7.001"}},
       {"-7.00051", 3, {"-7.001", "-7.001", "-7.000", "-7.001"}},
-      {"0.000000000000000005", 17, {"0.00000000000000001", "0.00000000000000000", "0.00000000000000000",
-                                    "0.00000000000000001"}},
+      {"0.000000000000000005",
+       17,
+       {"0.00000000000000001", "0.00000000000000000", "0.00000000000000000", "0.00000000000000001"}},
       {"-9.223372036854775808", 0, {"-9", "-9", "-9", "-10"}},
       {"9.5", 0, {"10", "10", "9", "10"}},
       {"1.20", 1, {"1.2", "1.2", "1.2", "1.2"}},
@@ -517,7 +521,8 @@ TEST(DecimalProperty, ArithmeticMatchesWideReference) {
           << a.to_string() << " * " << b.to_string();
       // No trailing zero was dropped that did not have to be.
       if (p.scale() < product_scale) {
-        const bool needed = p.scale() + 1 > Decimal::max_scale || !in_int64(static_cast<I128>(p.units()) * 10);
+        const bool needed =
+            p.scale() + 1 > Decimal::max_scale || !in_int64(static_cast<I128>(p.units()) * 10);
         ASSERT_TRUE(needed) << a.to_string() << " * " << b.to_string() << " = " << p.to_string();
       }
     } else {

@@ -1,5 +1,4 @@
 // Tests for the ISO 4217 currency table and sluice::compute_price, with an independent rational reference.
-#include "core/currency.hpp"
 #include "core/money.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/currency.hpp"
 
 namespace sluice {
 namespace {
@@ -147,8 +148,8 @@ TEST(Currency, ExponentsFromIso4217) {
 }
 
 TEST(Currency, UnknownCodes) {
-  for (const std::string_view code : {"", "US", "USDX", "usd", "Eur", "XXX", "XAU", "XTS", "XDR", "ABC",
-                                      "HRK", "ZZZ", " USD", "USD "}) {
+  for (const std::string_view code :
+       {"", "US", "USDX", "usd", "Eur", "XXX", "XAU", "XTS", "XDR", "ABC", "HRK", "ZZZ", " USD", "USD "}) {
     EXPECT_EQ(currency_exponent(code), -1) << code;
     EXPECT_FALSE(is_currency(code)) << code;
   }
@@ -225,6 +226,10 @@ TEST(ComputePrice, HandCheckedValues) {
       // Net comes from the exact amount, not from the rounded gross: 2.26 / 1.5 = 1.5066 -> 2,
       // whereas 2 / 1.5 = 1.33 would give 1.
       {"0.0226", "0.5", 2, hu, incl, {2, 0, 2}},
+      // A gross finer than the currency is rounded with the mode too: 2399.5 minor units.
+      {"23.995", "0.20", 2, dn, incl, {1999, 400, 2399}},
+      {"23.995", "0.20", 2, up, incl, {2000, 400, 2400}},
+      {"23.995", "0.20", 2, he, incl, {2000, 400, 2400}},
       {"0", "0.2", 2, hu, incl, {0, 0, 0}},
       {"5.00", "0", 2, hu, incl, {500, 0, 500}},
       // JPY has no minor unit.
@@ -251,31 +256,34 @@ TEST(ComputePrice, HandCheckedValues) {
       {"10.00", "2.5", 2, hu, excl, {1000, 2500, 3500}},
   };
   for (const PriceCase& c : cases) {
+    SCOPED_TRACE(std::string(c.amount) + " @ " + std::string(c.rate) + " e" + std::to_string(c.exponent) +
+                 " " + std::string(to_string(c.mode)) + (c.inclusive ? " incl" : " excl"));
     const PriceOutcome out = compute_price(dec(c.amount), dec(c.rate), c.exponent, c.mode, c.inclusive);
-    ASSERT_TRUE(out.ok()) << c.amount << " @ " << c.rate << ": " << out.error;
-    EXPECT_EQ(out->net_minor, c.expected.net_minor)
-        << c.amount << " @ " << c.rate << " e" << c.exponent << " " << to_string(c.mode) << (c.inclusive ? " incl" : " excl");
-    EXPECT_EQ(out->tax_minor, c.expected.tax_minor)
-        << c.amount << " @ " << c.rate << " e" << c.exponent << " " << to_string(c.mode) << (c.inclusive ? " incl" : " excl");
-    EXPECT_EQ(out->gross_minor, c.expected.gross_minor)
-        << c.amount << " @ " << c.rate << " e" << c.exponent << " " << to_string(c.mode) << (c.inclusive ? " incl" : " excl");
+    ASSERT_TRUE(out.ok()) << out.error;
+    EXPECT_EQ(out->net_minor, c.expected.net_minor);
+    EXPECT_EQ(out->tax_minor, c.expected.tax_minor);
+    EXPECT_EQ(out->gross_minor, c.expected.gross_minor);
   }
 }
 
 TEST(ComputePrice, UsesCurrencyTable) {
-  const PriceOutcome jpy = compute_price(dec("1500"), dec("0.10"), currency_exponent("JPY"), Rounding::half_up, false);
+  const PriceOutcome jpy =
+      compute_price(dec("1500"), dec("0.10"), currency_exponent("JPY"), Rounding::half_up, false);
   ASSERT_TRUE(jpy.ok()) << jpy.error;
   EXPECT_EQ(*jpy, (PriceResult{1500, 150, 1650}));
-  const PriceOutcome kwd = compute_price(dec("1.5"), dec("0.05"), currency_exponent("KWD"), Rounding::half_up, false);
+  const PriceOutcome kwd =
+      compute_price(dec("1.5"), dec("0.05"), currency_exponent("KWD"), Rounding::half_up, false);
   ASSERT_TRUE(kwd.ok()) << kwd.error;
   EXPECT_EQ(*kwd, (PriceResult{1500, 75, 1575}));
-  const PriceOutcome unknown = compute_price(dec("1"), dec("0"), currency_exponent("ABC"), Rounding::half_up, false);
+  const PriceOutcome unknown =
+      compute_price(dec("1"), dec("0"), currency_exponent("ABC"), Rounding::half_up, false);
   EXPECT_FALSE(unknown.ok());
 }
 
 TEST(ComputePrice, RejectsInvalidInput) {
   for (const bool inclusive : {false, true}) {
-    const PriceOutcome negative_amount = compute_price(dec("-0.01"), dec("0.2"), 2, Rounding::half_up, inclusive);
+    const PriceOutcome negative_amount =
+        compute_price(dec("-0.01"), dec("0.2"), 2, Rounding::half_up, inclusive);
     EXPECT_FALSE(negative_amount.ok());
     EXPECT_NE(negative_amount.error.find("negative amount"), std::string::npos) << negative_amount.error;
 
@@ -309,7 +317,8 @@ TEST(ComputePrice, OverflowIsAnError) {
   ASSERT_TRUE(inclusive_at_limit.ok()) << inclusive_at_limit.error;
   EXPECT_EQ(inclusive_at_limit->gross_minor, kMax);
   EXPECT_EQ(inclusive_at_limit->net_minor, static_cast<std::int64_t>(static_cast<I128>(kMax) * 10 / 12));
-  const PriceOutcome one_at_e18 = compute_price(dec("1"), dec("0.000000000000000001"), 18, Rounding::half_up, true);
+  const PriceOutcome one_at_e18 =
+      compute_price(dec("1"), dec("0.000000000000000001"), 18, Rounding::half_up, true);
   ASSERT_TRUE(one_at_e18.ok()) << one_at_e18.error;
   EXPECT_EQ(one_at_e18->net_minor + one_at_e18->tax_minor, one_at_e18->gross_minor);
 }
@@ -354,7 +363,9 @@ void check_against_reference(const Decimal& amount, const Decimal& rate, int exp
   ASSERT_EQ(out->tax_minor, static_cast<std::int64_t>(ref.tax)) << describe();
   ASSERT_EQ(out->gross_minor, static_cast<std::int64_t>(ref.gross)) << describe();
   if (check_bounds) {
-    for (const auto& [exact, rounded] : ref.rounded) ASSERT_TRUE(honours_mode(exact, rounded, mode)) << describe();
+    for (const auto& [exact, rounded] : ref.rounded) {
+      ASSERT_TRUE(honours_mode(exact, rounded, mode)) << describe();
+    }
   }
 }
 
@@ -366,7 +377,8 @@ TEST(ComputePriceProperty, MatchesRationalReference) {
     const int exponent = rng() % 10 == 0 ? static_cast<int>(rng() % 10) : exponents[rng() % exponents.size()];
     const int amount_scale = static_cast<int>(rng() % 7);
     const auto amount_limit = static_cast<std::uint64_t>(ten_to(static_cast<int>(rng() % 13) + amount_scale));
-    const Decimal amount = Decimal::from_units(static_cast<std::int64_t>(rng() % (amount_limit + 1)), amount_scale);
+    const Decimal amount =
+        Decimal::from_units(static_cast<std::int64_t>(rng() % (amount_limit + 1)), amount_scale);
     const int rate_scale = static_cast<int>(rng() % 7);
     const auto one = static_cast<std::uint64_t>(ten_to(rate_scale));
     const std::uint64_t rate_limit = rng() % 20 == 0 ? 3 * one : (one * 6) / 10;
@@ -389,7 +401,8 @@ TEST(ComputePriceProperty, ExtremeInputsNeverGiveWrongAnswers) {
   for (int i = 0; i < 100000; ++i) {
     const Decimal amount =
         Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
-    const Decimal rate = Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
+    const Decimal rate =
+        Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
     const int exponent = static_cast<int>(rng() % (Decimal::max_scale + 1));
     const Rounding mode = kModes[rng() % kModes.size()];
     const bool inclusive = rng() % 2 == 0;

@@ -14,9 +14,9 @@
 //   survive. Whitespace is never trimmed.
 // - A UTF-8 byte-order mark is removed only as the first three bytes of the input.
 //
-// Errors never throw and never end the stream early except at end of input. A bad record is returned
-// with error != none, its line, number and whatever fields were read (possibly truncated), and reading
-// goes on with the next record:
+// Bad data never throws and never stops the reader early. A bad record is returned with error != none,
+// its line, number and whatever fields were read (possibly truncated), and reading goes on with the next
+// record:
 // - nul_byte: a NUL byte anywhere in the record (the byte is kept in the field).
 // - invalid_utf8: a field that is not valid UTF-8 (overlongs, surrogates and code points above U+10FFFF
 //   included) when check_utf8 is set.
@@ -34,8 +34,9 @@
 // Only one error is reported per record: the first one found, except that the framing errors
 // (unterminated_quote, record_too_large) replace an earlier content error because they explain it.
 //
-// Memory is one read chunk plus at most max_record_bytes of field content (plus one std::string per
-// field, and fields are at most max_record_bytes + 1). Ragged rows are left to the caller.
+// Memory is one read chunk plus the current record: its stored content never exceeds max_record_bytes by
+// more than a couple of bytes, and it has at most about max_record_bytes + 1 fields, one std::string each.
+// Ragged rows are left to the caller.
 #pragma once
 
 #include <array>

@@ -64,7 +64,12 @@ class CsvSource final : public SourceNode {
     dialect.escape = supplier_.feed.escape;
     dialect.max_field_bytes = static_cast<std::size_t>(supplier_.feed.max_field_bytes);
     dialect.max_record_bytes = static_cast<std::size_t>(supplier_.feed.max_record_bytes);
-    reader_ = std::make_unique<CsvReader>(*in_, dialect);
+    try {
+      reader_ = std::make_unique<CsvReader>(*in_, dialect);
+    } catch (const std::invalid_argument& e) {
+      diags.add(Diagnostic{supplier_doc_.name(), 0, 0, "feed", e.what()});
+      throw StartupError(diags);
+    }
 
     CsvRecord head;
     if (!reader_->next(head)) {
@@ -87,12 +92,12 @@ class CsvSource final : public SourceNode {
         std::string hint = did_you_mean(column, *header_);
         if (!hint.empty()) msg += "; closest: '" + hint + "'";
         msg += "; the header has " + std::to_string(header_->size()) + " columns";
-        YAML::Node where = supplier_doc_.root()["fields"][slot.rule->name]["column"];
+        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column", msg, slot.rule->where));
         continue;
       }
       if (std::find(first + 1, header_->end(), column) != header_->end()) {
-        YAML::Node where = supplier_doc_.root()["fields"][slot.rule->name]["column"];
+        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column",
                                    "column '" + column + "' appears more than once in the feed's header",
                                    slot.rule->where));
@@ -134,6 +139,10 @@ class CsvSource final : public SourceNode {
       r.raw = std::move(rec.fields);
       out.records.push_back(std::move(r));
     }
+    // A read error must not pass for the end of the feed: that would import a truncated catalogue.
+    if (n < max_records && reader_->io_error())
+      throw std::runtime_error("read error on " + input_name_ + " after " + std::to_string(reader_->bytes_consumed()) +
+                               " bytes");
     return n > 0;
   }
 

@@ -406,6 +406,18 @@ TEST_P(CsvReaderTest, RecordExactlyAtLimit) {
   EXPECT_EQ(r[2].line, 3u);
 }
 
+TEST_P(CsvReaderTest, RecordEndingInQuoteExactlyAtLimit) {
+  CsvDialect dialect;
+  dialect.max_record_bytes = 7;
+  const auto r = records("ab,\"cd\"\nab,\"cde\"\nab,\"cd\"", dialect);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].error, CsvErrorCode::none);
+  EXPECT_EQ(r[0].fields, (Fields{"ab", "cd"}));
+  EXPECT_EQ(r[1].error, CsvErrorCode::record_too_large);
+  EXPECT_EQ(r[2].error, CsvErrorCode::none);
+  EXPECT_EQ(r[2].fields, (Fields{"ab", "cd"}));
+}
+
 TEST_P(CsvReaderTest, RecordTooLargeOutsideQuotesKeepsQuoting) {
   CsvDialect dialect;
   dialect.max_record_bytes = 5;

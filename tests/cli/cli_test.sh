@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The command line as users run it: exit codes, compiler-style errors, and the README's examples.
+set -u
+: "${SLUICE:?path to the sluice binary}"
+: "${SLUICE_SOURCE_DIR:?path to the source tree}"
+src=$SLUICE_SOURCE_DIR
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+passed=0
+failed=0
+
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name" >&2
+  fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+
+python3 "$src/scripts/gen_feed.py" --supplier acme --rows 5000 --seed 7 --bad 0.03 >feed.csv
+
+# A real run: exit 0, the summary's identity holds, output and rejects add up.
+"$SLUICE" run "$src/graphs/products_to_file.yaml" --supplier "$src/config/suppliers/acme.yaml" --input feed.csv \
+  --set nodes.out.path=out/products.ndjson --rejects out/rejects.ndjson 2>run.err
+rc=$?
+check "run exits 0" test "$rc" -eq 0
+check "summary states the identity" contains run.err "identity: read 5000 = written"
+check "summary says it holds" contains run.err ": holds"
+written=$(wc -l <out/products.ndjson)
+rejected=$(wc -l <out/rejects.ndjson)
+check "written + rejected = read" test $((written + rejected)) -eq 5000
+check "some rows were rejected" test "$rejected" -gt 0
+check "no partial files left" test -z "$(find out -name '*.partial')"
+
+# Standard input works as a feed.
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i - \
+  --set nodes.out.path=stdin.ndjson --rejects stdin_rejects.ndjson <feed.csv 2>/dev/null
+check "stdin run exits 0" test $? -eq 0
+check "stdin gives the same output" cmp -s stdin.ndjson out/products.ndjson
+
+# check: all problems at once, file:line:col, exit 2.
+cat >bad_graph.yaml <<'YAML'
+run:
+  threads: lots
+nodes:
+  - id: read
+    type: csv_source
+  - id: price
+    type: prise
+  - id: out
+    type: ndjson_sink
+    pth: x.ndjson
+edges:
+  - read -> price
+  - price -> outt
+YAML
+"$SLUICE" check bad_graph.yaml --supplier "$src/config/suppliers/acme.yaml" 2>check.err
+rc=$?
+check "check exits 2 on bad config" test "$rc" -eq 2
+check "wrong type positioned" contains check.err "bad_graph.yaml:2:12: run.threads: expected integer or auto, got 'lots'"
+check "unknown key with suggestion" contains check.err "bad_graph.yaml:10:5: nodes[2] (out).pth: unknown key 'pth' (did you mean 'path'?)"
+check "unknown type with suggestion" contains check.err "bad_graph.yaml:7:11: nodes[1] (price).type: unknown node type 'prise' (did you mean 'price'?)"
+check "missing key positioned at its parent" contains check.err "bad_graph.yaml:8:5: nodes[2] (out).path: missing required key 'path'"
+check "problem count" contains check.err "problems found"
+
+"$SLUICE" check "$src/graphs/products_to_file.yaml" --supplier "$src/config/suppliers/nordlys.yaml" 2>ok.err
+check "check of a good pair exits 0" test $? -eq 0
+"$SLUICE" check "$src/graphs/products_to_file.yaml" --supplier "$src/config/suppliers/acme.yaml" \
+  --set supplier.pricing.rounding=half_evn 2>set.err
+check "bad --set exits 2" test $? -eq 2
+check "bad --set names the override" contains set.err "--set supplier.pricing.rounding=half_evn: pricing.rounding: unknown value 'half_evn'"
+
+# A mapped column missing from the feed: a start-up error naming the column and the closest header.
+printf 'Sku,Name,Category,Price,Stock,Image\nA,b,tools,1,1,\n' >renamed.csv
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i renamed.csv \
+  --set nodes.out.path=x.ndjson 2>missing.err
+check "missing column exits 2" test $? -eq 2
+check "missing column named with closest" contains missing.err "column 'SKU' is not in the feed's header (renamed.csv); closest: 'Sku'"
+check "no output on start-up error" test ! -e x.ndjson
+
+# Usage errors and other commands.
+"$SLUICE" run 2>/dev/null
+check "missing arguments exit 2" test $? -eq 2
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i nope.csv 2>nope.err
+check "unreadable input exits 2" test $? -eq 2
+check "unreadable input message" contains nope.err "nope.csv: cannot open input"
+"$SLUICE" --version >version.out
+check "--version" contains version.out "sluice "
+"$SLUICE" nodes >nodes.out
+for t in csv_source validate price ndjson_sink csv_sink; do
+  check "nodes lists $t" grep -q "^$t (" nodes.out
+done
+"$SLUICE" graph "$src/graphs/products_to_file.yaml" --dot >graph.dot
+check "dot output" contains graph.dot '"check" -> "price";'
+check "dot shows the rejects output" contains graph.dot '"check" -> "rejects"'
+
+echo "$passed passed, $failed failed"
+test "$failed" -eq 0

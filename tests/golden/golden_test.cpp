@@ -1,0 +1,64 @@
+// Golden tests: each folder under tests/golden/cases is one run, compared byte for byte.
+//
+// A case holds supplier.yaml, input.csv, expected.ndjson and expected_rejects.ndjson, and may hold
+// graph.yaml (default: graphs/products_to_file.yaml). SLUICE_UPDATE_GOLDEN=1 rewrites the expected
+// files from the current output; review the diff before committing it.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "runtime/pipeline.hpp"
+#include "support/test_support.hpp"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path cases_dir() { return fs::path(test::source_dir()) / "tests" / "golden" / "cases"; }
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(cases_dir()))
+    if (e.is_directory()) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class Golden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, MatchesExpectedOutputAndRejects) {
+  fs::path dir = cases_dir() / GetParam();
+  test::TempDir tmp;
+  fs::path graph = fs::exists(dir / "graph.yaml") ? dir / "graph.yaml"
+                                                  : fs::path(test::source_dir()) / "graphs" / "products_to_file.yaml";
+  PipelineOptions options{graph.string(), (dir / "supplier.yaml").string(),
+                          {{"nodes.out.path", tmp.file("out.ndjson")}, {"run.threads", "2"}}};
+  Diagnostics diags;
+  auto pipeline = load_pipeline(options, diags);
+  ASSERT_TRUE(diags.empty()) << diags.format();
+  RunOptions run{(dir / "input.csv").string(), tmp.file("rejects.ndjson")};
+  RunOutcome outcome = run_pipeline(*pipeline, run);
+  EXPECT_EQ(outcome.code, ExitCode::success) << outcome.error;
+  EXPECT_TRUE(outcome.flow.identity_holds());
+
+  std::string out = test::read_file(tmp.file("out.ndjson"));
+  std::string rejects = test::read_file(tmp.file("rejects.ndjson"));
+  if (std::getenv("SLUICE_UPDATE_GOLDEN")) {
+    test::write_file((dir / "expected.ndjson").string(), out);
+    test::write_file((dir / "expected_rejects.ndjson").string(), rejects);
+  }
+  EXPECT_EQ(out, test::read_file((dir / "expected.ndjson").string()));
+  EXPECT_EQ(rejects, test::read_file((dir / "expected_rejects.ndjson").string()));
+  std::size_t out_lines = std::count(out.begin(), out.end(), '\n');
+  std::size_t reject_lines = std::count(rejects.begin(), rejects.end(), '\n');
+  EXPECT_EQ(out_lines, outcome.flow.written);
+  EXPECT_EQ(reject_lines, outcome.flow.rejected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(case_names()),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace sluice

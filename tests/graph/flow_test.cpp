@@ -1,0 +1,193 @@
+// The flow graph: accounting, order, back-pressure, fatal errors and stopping, with test-only node bodies.
+#include "graph/flow.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "support/test_support.hpp"
+
+namespace sluice {
+namespace {
+
+std::atomic<std::int64_t> g_finished{0};
+
+class CountingSource final : public SourceNode {
+ public:
+  CountingSource(std::uint64_t rows, std::int64_t* max_outstanding) : rows_(rows), max_outstanding_(max_outstanding) {}
+  void open(const RunContext&) override {}
+  bool next(Batch& out, std::size_t max_records) override {
+    if (max_outstanding_)
+      *max_outstanding_ = std::max(*max_outstanding_, static_cast<std::int64_t>(emitted_) - g_finished.load());
+    std::size_t n = 0;
+    while (n < max_records && emitted_ < rows_) {
+      Record r;
+      r.line = ++emitted_ + 1;
+      r.values = {std::int64_t(static_cast<std::int64_t>(emitted_))};
+      r.raw = {std::to_string(emitted_)};
+      out.records.push_back(std::move(r));
+      ++n;
+    }
+    return n > 0;
+  }
+
+ private:
+  std::uint64_t rows_;
+  std::uint64_t emitted_ = 0;
+  std::int64_t* max_outstanding_;
+};
+
+// Rejects every seventh record and takes a random short time, so batches finish out of order.
+class JitterTransform final : public TransformNode {
+ public:
+  explicit JitterTransform(bool throw_at_500) : throw_at_500_(throw_at_500) {}
+  void process(Batch& b) override {
+    thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+    b.filter("jitter", [&](Record& r) -> std::optional<RejectReason> {
+      auto v = std::get<std::int64_t>(r.values[0]);
+      if (throw_at_500_ && v == 500) throw std::runtime_error("boom at 500");
+      if (v % 7 == 0) return RejectReason{"seven", "divisible by 7"};
+      return std::nullopt;
+    });
+  }
+
+ private:
+  bool throw_at_500_;
+};
+
+class CollectSink final : public SinkNode {
+ public:
+  explicit CollectSink(std::vector<std::int64_t>* seen) : seen_(seen) {}
+  void open(const RunContext&) override {}
+  void write(const Batch& b) override {
+    for (const auto& r : b.records) seen_->push_back(std::get<std::int64_t>(r.values[0]));
+    g_finished += static_cast<std::int64_t>(b.records.size());
+  }
+  void close(bool complete) override { closed_complete = complete; }
+  bool closed_complete = false;
+
+ private:
+  std::vector<std::int64_t>* seen_;
+};
+
+const ObjectSpec& empty_spec() {
+  static const ObjectSpec s{};
+  return s;
+}
+NodeBody no_make(NodeBuildContext&) { return {}; }
+const NodeType kSourceType{"test_source", NodeRole::source, true, "test", &empty_spec, "", &no_make};
+const NodeType kTransformType{"test_transform", NodeRole::transform, true, "test", &empty_spec, "", &no_make};
+const NodeType kSinkType{"test_sink", NodeRole::sink, false, "test", &empty_spec, "", &no_make};
+
+struct TestFlow {
+  NodeEntry source_entry, transform_entry, sink_entry;
+  Plan plan;
+  std::vector<std::int64_t> seen;
+  CollectSink* sink = nullptr;
+  test::TempDir dir;
+  RejectsWriter rejects;
+
+  TestFlow(std::uint64_t rows, RunSettings run, bool with_transform, bool throw_at_500 = false,
+           std::int64_t* max_outstanding = nullptr) {
+    g_finished = 0;
+    source_entry.id = "src";
+    transform_entry.id = "jitter";
+    sink_entry.id = "sink";
+    plan.run = run;
+    plan.schema.add("n");
+    plan.chain.push_back(
+        PlannedNode{&source_entry, &kSourceType, std::make_unique<CountingSource>(rows, max_outstanding), 0});
+    if (with_transform)
+      plan.chain.push_back(
+          PlannedNode{&transform_entry, &kTransformType, std::make_unique<JitterTransform>(throw_at_500), 0});
+    auto s = std::make_unique<CollectSink>(&seen);
+    sink = s.get();
+    plan.chain.push_back(PlannedNode{&sink_entry, &kSinkType, std::move(s), 0});
+    rejects.open(dir.file("rejects.ndjson"));
+  }
+};
+
+RunSettings settings(int threads, std::int64_t batch, std::int64_t in_flight, bool ordered) {
+  RunSettings r;
+  r.threads = threads;
+  r.batch_size = batch;
+  r.in_flight = in_flight;
+  r.ordered = ordered;
+  return r;
+}
+
+TEST(Flow, AccountsForEveryRowAndKeepsOrder) {
+  TestFlow t(10000, settings(4, 37, 1000, true), true);
+  Flow flow(t.plan, t.rejects);
+  FlowResult r = flow.run(RunContext{});
+  t.rejects.close();
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.read, 10000u);
+  EXPECT_EQ(r.rejected, 10000u / 7);
+  EXPECT_EQ(r.written, 10000u - 10000u / 7);
+  EXPECT_EQ(r.not_processed, 0u);
+  EXPECT_TRUE(r.identity_holds());
+  ASSERT_EQ(t.seen.size(), r.written);
+  EXPECT_TRUE(std::is_sorted(t.seen.begin(), t.seen.end()));
+  EXPECT_TRUE(t.sink->closed_complete);
+  EXPECT_EQ(test::read_lines(t.dir.file("rejects.ndjson")).size(), r.rejected);
+  ASSERT_EQ(r.nodes.size(), 3u);
+  EXPECT_EQ(r.nodes[1].rejected, r.rejected);
+}
+
+TEST(Flow, UnorderedRunsStillAccountForEveryRow) {
+  TestFlow t(5000, settings(4, 10, 200, false), true);
+  Flow flow(t.plan, t.rejects);
+  FlowResult r = flow.run(RunContext{});
+  ASSERT_FALSE(r.error);
+  EXPECT_TRUE(r.identity_holds());
+  EXPECT_EQ(t.seen.size(), 5000u - 5000u / 7);
+}
+
+TEST(Flow, BoundsRecordsInFlight) {
+  std::int64_t max_outstanding = 0;
+  TestFlow t(20000, settings(2, 10, 100, true), false, false, &max_outstanding);
+  Flow flow(t.plan, t.rejects);
+  FlowResult r = flow.run(RunContext{});
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.written, 20000u);
+  // The limiter admits in_flight / batch_size batches; the input node holds one more ready.
+  EXPECT_LE(max_outstanding, 100 + 10);
+  EXPECT_GT(max_outstanding, 0);
+}
+
+TEST(Flow, AnExceptionInANodeFailsTheRunNamingTheNode) {
+  TestFlow t(2000, settings(2, 10, 100, true), true, true);
+  Flow flow(t.plan, t.rejects);
+  FlowResult r = flow.run(RunContext{});
+  ASSERT_TRUE(r.error);
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "jitter");
+    EXPECT_NE(std::string(e.what()).find("boom at 500"), std::string::npos);
+  }
+  EXPECT_FALSE(t.sink->closed_complete);
+  EXPECT_TRUE(r.identity_holds());  // unfinished rows are counted as not processed
+  EXPECT_GT(r.not_processed, 0u);
+}
+
+TEST(Flow, AStopRequestEndsTheRunWithUnfinishedRowsCounted) {
+  TestFlow t(1'000'000, settings(2, 10, 100, true), true);
+  Flow flow(t.plan, t.rejects);
+  std::thread stopper([&] {
+    while (g_finished.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    flow.request_stop();
+  });
+  FlowResult r = flow.run(RunContext{});
+  stopper.join();
+  EXPECT_FALSE(r.error);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_LT(r.read, 1'000'000u);
+  EXPECT_TRUE(r.identity_holds());
+}
+
+}  // namespace
+}  // namespace sluice
