@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "clients/pg.hpp"
+#include "clients/pg_ledger.hpp"
+#include "clients/pg_schema.hpp"
 #include "graph/plan.hpp"
 #include "nodes/node_type.hpp"
 #include "runtime/exit_codes.hpp"
@@ -85,9 +88,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
 
-  std::string graph_path, supplier_path, input, rejects_path;
+  std::string graph_path, supplier_path, input, rejects_path, db;
   std::vector<std::string> sets;
   bool dot = false;
+  bool dry_run = false;
 
   auto* run = app.add_subcommand("run", "import a feed");
   run->add_option("graph", graph_path, "graph file (graphs/*.yaml)")->required();
@@ -95,6 +99,8 @@ int main(int argc, char** argv) {
   run->add_option("--input,-i", input, "feed file, or - for standard input")->required();
   run->add_option("--rejects", rejects_path, "where rejected rows go (NDJSON); default: the graph's run.rejects");
   run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
+  run->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
+  run->add_flag("--dry-run", dry_run, "run against the database but roll every write back");
 
   auto* check = app.add_subcommand("check", "check a graph and a supplier file without running anything");
   check->add_option("graph", graph_path, "graph file")->required();
@@ -109,6 +115,20 @@ int main(int argc, char** argv) {
   std::string node_name;
   auto* nodes = app.add_subcommand("nodes", "list the node types with their settings");
   nodes->add_option("type", node_name, "show one node type");
+
+  auto* dbcmd = app.add_subcommand("db", "database administration");
+  dbcmd->require_subcommand(1);
+  auto* migrate_cmd = dbcmd->add_subcommand("migrate", "create or upgrade sluice's tables");
+  migrate_cmd->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
+
+  auto* runs = app.add_subcommand("runs", "list recent runs from the ledger");
+  int runs_limit = 20;
+  runs->add_option("--limit", runs_limit, "how many runs")->check(CLI::Range(1, 100000));
+  runs->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
+  std::int64_t show_id = 0;
+  auto* runs_show = runs->add_subcommand("show", "one run with its counts and top reject reasons");
+  runs_show->add_option("id", show_id, "run id")->required();
+  runs_show->add_option("--db", db, "PostgreSQL connection string");
 
   try {
     app.parse(argc, argv);
@@ -136,6 +156,25 @@ int main(int argc, char** argv) {
       std::cout << "\n";
     }
     return 0;
+  }
+
+  if (*dbcmd || *runs) {
+    std::string conninfo = resolve_conninfo(db);
+    try {
+      auto conn = connect(conninfo);
+      if (*migrate_cmd) {
+        auto applied = migrate(*conn);
+        std::cout << "sluice: schema at version " << latest_schema_version() << " (" << applied.size()
+                  << (applied.size() == 1 ? " migration" : " migrations") << " applied)\n";
+        return 0;
+      }
+      require_current_schema(*conn);
+      std::cout << (*runs_show ? format_run(*conn, show_id) : format_runs(*conn, runs_limit));
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "sluice: " << redact_error(e.what(), conninfo) << "\n";
+      return to_int(ExitCode::failure);
+    }
   }
 
   if (*graph) {
@@ -175,14 +214,20 @@ int main(int argc, char** argv) {
   RunOptions run_options;
   run_options.input = input;
   run_options.rejects_path = rejects_path.empty() ? pipeline->graph.run.rejects : rejects_path;
+  run_options.db = resolve_conninfo(db);
+  run_options.dry_run = dry_run;
+  run_options.overrides = overrides;
   try {
     RunOutcome outcome = run_pipeline(*pipeline, run_options);
     std::cerr << format_summary(outcome, *pipeline);
     return to_int(outcome.code);
   } catch (const StartupError& e) {
     return report_config_errors(e.diagnostics());
-  } catch (const std::exception& e) {
+  } catch (const SupplierLocked& e) {
     std::cerr << "sluice: " << e.what() << "\n";
+    return to_int(ExitCode::locked);
+  } catch (const std::exception& e) {
+    std::cerr << "sluice: " << redact_error(e.what(), run_options.db) << "\n";
     return to_int(ExitCode::failure);
   }
 }

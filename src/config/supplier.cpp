@@ -2,6 +2,7 @@
 #include "config/supplier.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/currency.hpp"
 
@@ -82,6 +83,11 @@ const ObjectSpec& supplier_spec() {
       {"supplier", Kind::string, "supplier name: lower-case letters, digits, '-' and '_'", true},
       {"currency", Kind::string, "ISO 4217 code of the feed's prices, e.g. EUR", true},
       {"key", Kind::string, "field that identifies a product", false, "sku"},
+      {"mode", Kind::choice, "batch: every batch commits on its own; atomic: the whole run commits or nothing does",
+       false, "batch", {}, {}, {"batch", "atomic"}},
+      {"max_rejects", Kind::integer, "error budget: the run stops when more rows than this are rejected", false, "",
+       0, std::numeric_limits<std::int64_t>::max()},
+      {"max_reject_ratio", Kind::decimal, "error budget: the run fails when rejected / read ends above this (0..1)"},
       {"feed", Kind::object, "feed format and dialect", false, "", {}, {}, {}, &feed_spec()},
       {"fields", Kind::object_map, "record fields: name -> column and rules", true, "", {}, {}, {}, &field_rule_spec()},
       {"pricing", Kind::object, "pricing rules for the price node", false, "", {}, {}, {}, &pricing_spec()},
@@ -186,6 +192,11 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   }
 
   s.key = top.string("key");
+  s.mode = top.string("mode");
+  if (top.has("max_rejects")) s.max_rejects = top.integer("max_rejects");
+  s.max_reject_ratio = top.decimal("max_reject_ratio");
+  if (s.max_reject_ratio && (*s.max_reject_ratio < Decimal() || Decimal::from_units(1, 0) < *s.max_reject_ratio))
+    diags.add(doc.at(top.node("max_reject_ratio"), "max_reject_ratio", "a ratio between 0 and 1, e.g. 0.05"));
   std::vector<std::string> names;
   for (const auto& f : s.fields) names.push_back(f.name);
   auto unknown_field = [&](const YAML::Node& where, const std::string& path, const std::string& name) {

@@ -58,6 +58,9 @@ struct Supplier {
   std::string currency;
   int currency_exponent = 2;
   std::string key;                  // the field that identifies a product
+  std::string mode = "batch";       // batch: each batch commits; atomic: the whole run or nothing
+  std::optional<std::int64_t> max_rejects;  // error budget: more rejects stop the run
+  std::optional<Decimal> max_reject_ratio;  // error budget: rejected / read above this fails the run
   FeedSettings feed;
   std::vector<FieldRule> fields;
   std::optional<PricingSettings> pricing;

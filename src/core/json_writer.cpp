@@ -81,6 +81,23 @@ std::string value_text(const Value& v) {
   return {};
 }
 
+std::string sanitize_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t n = s[i] == '\0' ? 0 : utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (char c : s)

@@ -18,6 +18,9 @@ void append_json_value(std::string& out, const Value& v);
 // The value as plain text (for CSV): "" for null, decimals exact, booleans true/false.
 std::string value_text(const Value& v);
 
+// The text with invalid UTF-8 and NUL bytes replaced by U+FFFD: what a database accepts as text.
+std::string sanitize_utf8(std::string_view s);
+
 // Number of code points in valid UTF-8 text.
 std::size_t utf8_length(std::string_view s);
 

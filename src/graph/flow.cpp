@@ -81,7 +81,9 @@ FlowResult Flow::run(const RunContext& ctx) {
 
   std::vector<Stats> stats(chain.size());
   Stats rejects_stats;
-  std::atomic<std::uint64_t> read{0}, written{0}, rejected{0};
+  std::atomic<std::uint64_t> read{0}, rejected{0};
+  std::atomic<bool> budget_exceeded{false};
+  WriteCounts written;  // only the serial sink node touches it
   std::atomic<std::int64_t> in_flight{0};
   FlowResult result;
   result.threads = threads;
@@ -96,9 +98,15 @@ FlowResult Flow::run(const RunContext& ctx) {
       if (t->pieces.fetch_sub(1) == 1) limiter.decrementer().try_put(1);
     };
     auto write_rejects = [&](const std::vector<Reject>& rs, const std::vector<std::string>* header) {
+      if (rs.empty()) return;
       rejects_.write(rs, header);
-      rejected += rs.size();
+      if (on_rejects) on_rejects(rs, header);
+      auto total = rejected += rs.size();
       in_flight -= static_cast<std::int64_t>(rs.size());
+      if (plan_.budget.max_rejects && total > static_cast<std::uint64_t>(*plan_.budget.max_rejects)) {
+        budget_exceeded = true;
+        stop_.store(true);
+      }
     };
 
     std::uint64_t sequence = 0;
@@ -161,13 +169,17 @@ FlowResult Flow::run(const RunContext& ctx) {
 
     const std::size_t last = chain.size() - 1;
     flow::function_node<Message, flow::continue_msg> sink_node(g, flow::serial, [&](const Message& m) {
-      const Batch& b = *m.batch;
+      Batch& b = *m.batch;
       stats[last].in += b.records.size();
-      if (!b.rejects.empty()) write_rejects(b.rejects, b.raw_header.get());  // a chain without transforms
-      guarded(sink_id, stats[last], [&] { sink.write(b); });
-      written += b.records.size();
-      in_flight -= static_cast<std::int64_t>(b.records.size());
-      stats[last].out += b.records.size();
+      // Rejects still in the batch come from a source wired straight to the sink.
+      guarded("rejects", rejects_stats, [&] { write_rejects(b.rejects, b.raw_header.get()); });
+      b.rejects.clear();
+      WriteCounts c = guarded(sink_id, stats[last], [&] { return sink.write(b); });
+      written += c;
+      in_flight -= static_cast<std::int64_t>(c.total());
+      stats[last].out += c.total();
+      stats[last].rejected += b.rejects.size();
+      guarded("rejects", rejects_stats, [&] { write_rejects(b.rejects, b.raw_header.get()); });
       finish_piece(m.ticket);
       return flow::continue_msg();
     });
@@ -194,17 +206,30 @@ FlowResult Flow::run(const RunContext& ctx) {
     }
   });
 
-  result.stopped = stop_.load();
-  bool complete = !result.error && !result.stopped;
+  result.budget_exceeded = budget_exceeded.load();
+  result.stopped = stop_.load() && !result.budget_exceeded;
+  if (plan_.budget.max_reject_ratio && read > 0) {
+    // rejected / read > ratio, compared exactly: rejected * 10^scale > units * read.
+    const Decimal& ratio = *plan_.budget.max_reject_ratio;
+    using detail::Int128;
+    Int128 lhs = static_cast<Int128>(rejected.load()) * detail::pow10_128(ratio.scale());
+    if (lhs > static_cast<Int128>(ratio.units()) * static_cast<Int128>(read.load())) result.budget_exceeded = true;
+  }
+  bool complete = !result.error && !result.stopped && !result.budget_exceeded;
   try {
-    sink.close(complete);
+    WriteCounts undone = sink.close(complete);
+    written.inserted -= undone.inserted;
+    written.updated -= undone.updated;
+    written.unchanged -= undone.unchanged;
+    written.written -= undone.written;
+    in_flight += static_cast<std::int64_t>(undone.total());
   } catch (const std::exception& e) {
     if (!result.error) result.error = std::make_exception_ptr(NodeError(sink_id, e.what()));
   }
 
   result.wall = Clock::now() - start;
   result.read = read;
-  result.written = written;
+  result.sink = written;
   result.rejected = rejected;
   result.not_processed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight.load()));
   result.bytes_read = source.bytes_read();
@@ -212,7 +237,7 @@ FlowResult Flow::run(const RunContext& ctx) {
     result.nodes.push_back(NodeCounts{chain[i].entry->id, std::string(chain[i].type->name), stats[i].in,
                                       stats[i].out, stats[i].rejected, stats[i].busy_ns.load() / 1e9});
   }
-  if (!result.error && !result.stopped && result.not_processed != 0) {
+  if (complete && !result.error && result.not_processed != 0) {
     result.error = std::make_exception_ptr(std::logic_error(
         std::to_string(result.not_processed) + " rows were read but neither written nor rejected"));
   }

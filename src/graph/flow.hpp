@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,17 +26,18 @@ struct NodeCounts {
 
 struct FlowResult {
   std::uint64_t read = 0;           // input rows, including those rejected by the source
-  std::uint64_t written = 0;        // records the sink accepted
+  WriteCounts sink;                 // what the sink did with the rows that reached it
   std::uint64_t rejected = 0;       // rows in the rejects output
-  std::uint64_t not_processed = 0;  // rows read but not finished when the run stopped
+  std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
   bool stopped = false;             // stopped early on request (deadline, signal)
+  bool budget_exceeded = false;     // more rejects than the supplier's error budget allows
   std::exception_ptr error;         // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
   std::uint64_t bytes_read = 0;
   int threads = 0;
   std::chrono::duration<double> wall{};
 
-  bool identity_holds() const { return read == written + rejected + not_processed; }
+  bool identity_holds() const { return read == sink.total() + rejected + not_processed; }
 };
 
 // A fatal error inside a node, named after it.
@@ -59,6 +61,9 @@ class Flow {
 
   // Asks a running flow to stop reading; rows already read still finish. Safe from any thread.
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+
+  // Called with each group of rejects as it is written (the run's ledger keeps them too).
+  std::function<void(const std::vector<Reject>&, const std::vector<std::string>*)> on_rejects;
 
  private:
   Plan& plan_;

@@ -39,6 +39,7 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
   const bool inputs_clean = diags.empty();
   auto plan = std::make_unique<Plan>();
   plan->run = graph.run;
+  plan->budget = ErrorBudget{supplier.max_rejects, supplier.max_reject_ratio};
 
   // Types and settings.
   std::map<std::string, const NodeEntry*> by_id;
@@ -174,6 +175,7 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     PlannedNode p;
     p.entry = e;
     p.type = type_of[e->id];
+    if (p.type->needs_database) plan->needs_database = true;
     Settings settings(e->settings, &spec_of[e->id]);
     NodeBuildContext ctx{*e, graph_doc, settings, supplier, supplier_doc, plan->schema, diags};
     p.body = p.type->make(ctx);

@@ -20,8 +20,15 @@ struct PlannedNode {
 
 // Nodes hold references into the plan (its schema) and into the documents and supplier it was
 // built from: all of them must outlive it, and a plan never moves.
+struct ErrorBudget {
+  std::optional<std::int64_t> max_rejects;
+  std::optional<Decimal> max_reject_ratio;
+};
+
 struct Plan {
   RunSettings run;
+  ErrorBudget budget;
+  bool needs_database = false;  // a node talks to PostgreSQL: the run takes the lock and keeps a ledger
   Schema schema;
   std::vector<PlannedNode> chain;  // source first, sink last
 

@@ -2,6 +2,7 @@
 #include "nodes/node_type.hpp"
 #include "nodes/sink/csv_sink.hpp"
 #include "nodes/sink/ndjson_sink.hpp"
+#include "nodes/sink/pg_sink.hpp"
 #include "nodes/source/csv_source.hpp"
 #include "nodes/transform/price.hpp"
 #include "nodes/transform/validate.hpp"
@@ -15,6 +16,7 @@ const std::vector<NodeType>& builtin_nodes() {
       price_type(),
       ndjson_sink_type(),
       csv_sink_type(),
+      pg_sink_type(),
   };
   return types;
 }

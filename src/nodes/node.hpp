@@ -16,7 +16,24 @@ namespace sluice {
 
 // What a run supplies to nodes when they open.
 struct RunContext {
-  std::string input;  // the feed: a path or "-" for standard input; empty: the source's own setting
+  std::string input{};   // the feed: a path or "-" for standard input; empty: the source's own setting
+  std::string db{};      // PostgreSQL connection string ("" = libpq defaults and PG* variables)
+  std::int64_t run_id = 0;  // the run's ledger id, 0 without a database
+  bool dry_run = false;  // database writes are rolled back; nothing is stored
+};
+
+// What a sink did with the records of a batch. File sinks write; database sinks insert, update or
+// find a row unchanged.
+struct WriteCounts {
+  std::uint64_t written = 0, inserted = 0, updated = 0, unchanged = 0;
+  std::uint64_t total() const { return written + inserted + updated + unchanged; }
+  WriteCounts& operator+=(const WriteCounts& o) {
+    written += o.written;
+    inserted += o.inserted;
+    updated += o.updated;
+    unchanged += o.unchanged;
+    return *this;
+  }
 };
 
 // A problem found when a node opens (a missing column, an unreadable file): reported like a
@@ -55,10 +72,12 @@ class SinkNode {
  public:
   virtual ~SinkNode() = default;
   virtual void open(const RunContext& ctx) = 0;
-  // Writes every record of the batch durably (as far as the sink can) before returning.
-  virtual void write(const Batch& batch) = 0;
-  // Finishes the output; `complete` is false when the run stopped early.
-  virtual void close(bool complete) = 0;
+  // Writes every record of the batch durably (as far as the sink can) before returning. Records the
+  // destination refuses (a constraint, say) move to batch.rejects; every other record is counted.
+  virtual WriteCounts write(Batch& batch) = 0;
+  // Finishes the output; `complete` is false when the run stopped early or failed. Returns what was
+  // counted as written but is not kept after all (an all-or-nothing run rolled back).
+  virtual WriteCounts close(bool complete) = 0;
 };
 
 using NodeBody =

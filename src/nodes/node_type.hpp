@@ -37,6 +37,7 @@ struct NodeType {
   const ObjectSpec& (*spec)();
   std::string_view example;   // a YAML node entry that builds
   NodeBody (*make)(NodeBuildContext& ctx);
+  bool needs_database = false;  // the run connects, takes the supplier lock and keeps a ledger
 
   std::vector<std::string> input_ports() const;
   std::vector<std::string> output_ports() const;

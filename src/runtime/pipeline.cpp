@@ -1,8 +1,17 @@
 // Loading, checking and running a pipeline; the end-of-run summary.
 #include "runtime/pipeline.hpp"
 
+#include <condition_variable>
 #include <cstdio>
+#include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
+
+#include "clients/pg.hpp"
+#include "clients/pg_ledger.hpp"
+#include "clients/pg_schema.hpp"
+#include "runtime/fingerprint.hpp"
 
 namespace sluice {
 namespace {
@@ -44,15 +53,123 @@ std::optional<GraphFile> load_graph_only(const std::string& path,
   return g;
 }
 
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string status_of(ExitCode code) {
+  switch (code) {
+    case ExitCode::success: return "succeeded";
+    case ExitCode::deadline: return "deadline";
+    case ExitCode::error_budget: return "error_budget";
+    case ExitCode::interrupted: return "interrupted";
+    default: return "failed";
+  }
+}
+
+// Watches the supplier lock's connection during the run; losing the lock stops the run.
+class LockWatch {
+ public:
+  LockWatch(SupplierLock& lock, Flow& flow) : thread_([this, &lock, &flow] {
+    std::unique_lock l(m_);
+    while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_; })) {
+      l.unlock();
+      bool held = lock.still_held();
+      l.lock();
+      if (!held) {
+        lost_ = true;
+        flow.request_stop();
+        return;
+      }
+    }
+  }) {}
+  ~LockWatch() {
+    {
+      std::lock_guard l(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  bool lost() {
+    std::lock_guard l(m_);
+    return lost_;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool lost_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
 RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   RunOutcome outcome;
+  const Plan& plan = *pipeline.plan;
+  RunContext ctx;
+  ctx.input = options.input;
+  ctx.db = options.db;
+  ctx.dry_run = options.dry_run;
+
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<SupplierLock> lock;
+  if (plan.needs_database) {
+    auto conn = connect(ctx.db);  // unreachable: a run-time failure, worth retrying later
+    try {
+      require_current_schema(*conn);
+    } catch (const std::runtime_error& e) {
+      Diagnostics d;
+      d.add(Diagnostic{"database", 0, 0, "", e.what()});
+      throw StartupError(d);
+    }
+    lock = std::make_unique<SupplierLock>(ctx.db, pipeline.supplier.name);
+    if (!lock->try_acquire())
+      throw SupplierLocked("another run for supplier '" + pipeline.supplier.name +
+                           "' is in progress (it holds the supplier lock); not starting a second one");
+    ledger = std::make_unique<Ledger>(ctx.db);
+    std::vector<std::string> parts{read_text(pipeline.graph_doc->name()), read_text(pipeline.supplier_doc->name())};
+    for (const auto& [k, v] : options.overrides) parts.push_back(k + "=" + v);
+    ctx.run_id = ledger->start(RunStart{pipeline.supplier.name, pipeline.graph_doc->name(),
+                                        options.input.empty() ? "-" : options.input, sha256_parts(parts),
+                                        options.dry_run});
+    outcome.run_id = ctx.run_id;
+  }
+
   RejectsWriter rejects;
   outcome.rejects_path = options.rejects_path;
   rejects.open(options.rejects_path);
   Flow flow(*pipeline.plan, rejects);
-  RunContext ctx;
-  ctx.input = options.input;
-  outcome.flow = flow.run(ctx);
+  if (ledger) {
+    Ledger* l = ledger.get();
+    std::int64_t id = ctx.run_id;
+    flow.on_rejects = [l, id](const std::vector<Reject>& rs, const std::vector<std::string>* header) {
+      l->add_rejects(id, rs, header);
+    };
+  }
+  bool lock_lost = false;
+  try {
+    std::optional<LockWatch> watch;
+    if (lock) watch.emplace(*lock, flow);
+    outcome.flow = flow.run(ctx);
+    lock_lost = watch && watch->lost();
+  } catch (const StartupError&) {
+    if (ledger) {
+      RunEnd end;
+      end.status = "failed";
+      end.exit_code = to_int(ExitCode::usage);
+      end.error = "start-up error";
+      ledger->finish(ctx.run_id, end);
+    }
+    throw;
+  }
   try {
     rejects.close();
   } catch (const std::exception& e) {
@@ -63,16 +180,46 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     try {
       std::rethrow_exception(outcome.flow.error);
     } catch (const std::exception& e) {
-      outcome.error = e.what();
+      outcome.error = redact_error(e.what(), ctx.db);
     } catch (...) {
       outcome.error = "unknown error";
     }
     outcome.code = ExitCode::failure;
+  } else if (lock_lost) {
+    outcome.error = "lost the supplier lock (its database connection broke and the lock could not be taken again)";
+    outcome.code = ExitCode::failure;
+  } else if (outcome.flow.budget_exceeded) {
+    outcome.error = "error budget exceeded: " + std::to_string(outcome.flow.rejected) + " of " +
+                    std::to_string(outcome.flow.read) + " rows rejected";
+    outcome.code = ExitCode::error_budget;
   } else if (outcome.flow.stopped) {
     outcome.code = ExitCode::interrupted;
   } else if (!outcome.flow.identity_holds()) {
     outcome.error = "accounting identity violated";
     outcome.code = ExitCode::failure;
+  }
+
+  if (ledger) {
+    const FlowResult& f = outcome.flow;
+    RunEnd end;
+    end.status = status_of(outcome.code);
+    end.exit_code = to_int(outcome.code);
+    end.input_sha256 = sha256_file(options.input);
+    end.read = f.read;
+    end.written = f.sink.written;
+    end.inserted = f.sink.inserted;
+    end.updated = f.sink.updated;
+    end.unchanged = f.sink.unchanged;
+    end.rejected = f.rejected;
+    end.not_processed = f.not_processed;
+    end.error = outcome.error;
+    try {
+      ledger->finish(ctx.run_id, end);
+    } catch (const std::exception& e) {
+      if (outcome.code == ExitCode::success) outcome.code = ExitCode::failure;
+      outcome.error += (outcome.error.empty() ? "" : "; ") + std::string("cannot record the run: ") +
+                       redact_error(e.what(), ctx.db);
+    }
   }
   return outcome;
 }
@@ -88,14 +235,26 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
   line("sluice run: supplier %s\n", pipeline.supplier.name.c_str());
   line("  %-14s %12llu\n", "read", u(f.read));
-  line("  %-14s %12llu\n", "written", u(f.written));
+  if (f.sink.written || !(f.sink.inserted || f.sink.updated || f.sink.unchanged))
+    line("  %-14s %12llu\n", "written", u(f.sink.written));
+  if (f.sink.inserted || f.sink.updated || f.sink.unchanged) {
+    line("  %-14s %12llu\n", "inserted", u(f.sink.inserted));
+    line("  %-14s %12llu\n", "updated", u(f.sink.updated));
+    line("  %-14s %12llu\n", "unchanged", u(f.sink.unchanged));
+  }
   std::string codes;
   for (const auto& [code, n] : o.rejects_by_code) codes += (codes.empty() ? "" : ", ") + code + " " + std::to_string(n);
   line("  %-14s %12llu%s%s%s\n", "rejected", u(f.rejected), codes.empty() ? "" : "  (", codes.c_str(),
        codes.empty() ? "" : ")");
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
-  line("  identity: read %llu %s written %llu + rejected %llu + not processed %llu: %s\n", u(f.read),
-       f.identity_holds() ? "=" : "!=", u(f.written), u(f.rejected), u(f.not_processed),
+  std::string parts;
+  if (f.sink.written) parts += "written " + std::to_string(f.sink.written) + " + ";
+  if (f.sink.inserted || f.sink.updated || f.sink.unchanged)
+    parts += "inserted " + std::to_string(f.sink.inserted) + " + updated " + std::to_string(f.sink.updated) +
+             " + unchanged " + std::to_string(f.sink.unchanged) + " + ";
+  if (parts.empty()) parts = "written 0 + ";
+  line("  identity: read %llu %s %srejected %llu + not processed %llu: %s\n", u(f.read),
+       f.identity_holds() ? "=" : "!=", parts.c_str(), u(f.rejected), u(f.not_processed),
        f.identity_holds() ? "holds" : "VIOLATED");
   line("  %-12s %-12s %12s %12s %10s %9s\n", "node", "type", "in", "out", "rejected", "busy s");
   for (const auto& n : f.nodes)
@@ -106,6 +265,8 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   double mbs = secs > 0 ? static_cast<double>(f.bytes_read) / 1e6 / secs : 0;
   line("  %.3f s, %.0f rows/s, %.1f MB/s, %d threads\n", secs, rate, mbs, f.threads);
   if (f.rejected > 0) line("  rejects: %s\n", o.rejects_path.c_str());
+  if (o.run_id) line("  run id: %lld (sluice runs show %lld)\n", static_cast<long long>(o.run_id),
+                     static_cast<long long>(o.run_id));
   if (!o.error.empty()) line("  error: %s\n", o.error.c_str());
   return out;
 }

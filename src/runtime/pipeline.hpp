@@ -40,19 +40,29 @@ std::optional<GraphFile> load_graph_only(const std::string& path, const std::vec
                                          std::optional<Document>& doc, Diagnostics& diags);
 
 struct RunOptions {
-  std::string input;
-  std::string rejects_path;
+  std::string input{};
+  std::string rejects_path{};
+  std::string db{};      // connection string (--db / SLUICE_DB / PG* variables)
+  bool dry_run = false;
+  std::vector<std::pair<std::string, std::string>> overrides{};  // for the configuration fingerprint
+};
+
+class SupplierLocked : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct RunOutcome {
   ExitCode code = ExitCode::success;
   FlowResult flow;
   std::string error;          // the fatal error's message, if any
+  std::int64_t run_id = 0;    // ledger id when the run used a database
   std::string rejects_path;
   std::map<std::string, std::uint64_t> rejects_by_code;
 };
 
-// Runs the plan. StartupError escapes (a configuration problem found when opening the input).
+// Runs the plan. StartupError escapes (a configuration problem found when opening the input or the
+// database); so does SupplierLocked.
 RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options);
 
 // The end-of-run summary, with the accounting identity, for people.

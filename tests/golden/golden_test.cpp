@@ -38,7 +38,7 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   Diagnostics diags;
   auto pipeline = load_pipeline(options, diags);
   ASSERT_TRUE(diags.empty()) << diags.format();
-  RunOptions run{(dir / "input.csv").string(), tmp.file("rejects.ndjson")};
+  RunOptions run{.input = (dir / "input.csv").string(), .rejects_path = tmp.file("rejects.ndjson")};
   RunOutcome outcome = run_pipeline(*pipeline, run);
   EXPECT_EQ(outcome.code, ExitCode::success) << outcome.error;
   EXPECT_TRUE(outcome.flow.identity_holds());
@@ -53,7 +53,7 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   EXPECT_EQ(rejects, test::read_file((dir / "expected_rejects.ndjson").string()));
   std::size_t out_lines = std::count(out.begin(), out.end(), '\n');
   std::size_t reject_lines = std::count(rejects.begin(), rejects.end(), '\n');
-  EXPECT_EQ(out_lines, outcome.flow.written);
+  EXPECT_EQ(out_lines, outcome.flow.sink.written);
   EXPECT_EQ(reject_lines, outcome.flow.rejected);
 }
 

@@ -61,11 +61,15 @@ class CollectSink final : public SinkNode {
  public:
   explicit CollectSink(std::vector<std::int64_t>* seen) : seen_(seen) {}
   void open(const RunContext&) override {}
-  void write(const Batch& b) override {
+  WriteCounts write(Batch& b) override {
     for (const auto& r : b.records) seen_->push_back(std::get<std::int64_t>(r.values[0]));
     g_finished += static_cast<std::int64_t>(b.records.size());
+    return WriteCounts{b.records.size(), 0, 0, 0};
   }
-  void close(bool complete) override { closed_complete = complete; }
+  WriteCounts close(bool complete) override {
+    closed_complete = complete;
+    return {};
+  }
   bool closed_complete = false;
 
  private:
@@ -126,10 +130,10 @@ TEST(Flow, AccountsForEveryRowAndKeepsOrder) {
   ASSERT_FALSE(r.error);
   EXPECT_EQ(r.read, 10000u);
   EXPECT_EQ(r.rejected, 10000u / 7);
-  EXPECT_EQ(r.written, 10000u - 10000u / 7);
+  EXPECT_EQ(r.sink.written, 10000u - 10000u / 7);
   EXPECT_EQ(r.not_processed, 0u);
   EXPECT_TRUE(r.identity_holds());
-  ASSERT_EQ(t.seen.size(), r.written);
+  ASSERT_EQ(t.seen.size(), r.sink.written);
   EXPECT_TRUE(std::is_sorted(t.seen.begin(), t.seen.end()));
   EXPECT_TRUE(t.sink->closed_complete);
   EXPECT_EQ(test::read_lines(t.dir.file("rejects.ndjson")).size(), r.rejected);
@@ -152,7 +156,7 @@ TEST(Flow, BoundsRecordsInFlight) {
   Flow flow(t.plan, t.rejects);
   FlowResult r = flow.run(RunContext{});
   ASSERT_FALSE(r.error);
-  EXPECT_EQ(r.written, 20000u);
+  EXPECT_EQ(r.sink.written, 20000u);
   // The limiter admits in_flight / batch_size batches; the input node holds one more ready.
   EXPECT_LE(max_outstanding, 100 + 10);
   EXPECT_GT(max_outstanding, 0);

@@ -31,7 +31,7 @@ class CsvSink final : public SinkNode {
     out_.write(buffer_);
   }
 
-  void write(const Batch& batch) override {
+  WriteCounts write(Batch& batch) override {
     buffer_.clear();
     for (const auto& r : batch.records) {
       for (std::size_t i = 0; i < schema_.size(); ++i) {
@@ -41,9 +41,13 @@ class CsvSink final : public SinkNode {
       buffer_ += "\r\n";
     }
     out_.write(buffer_);
+    return WriteCounts{batch.records.size(), 0, 0, 0};
   }
 
-  void close(bool) override { out_.close(); }
+  WriteCounts close(bool) override {
+    out_.close();
+    return {};
+  }
 
  private:
   void append_cell(std::string_view v) {

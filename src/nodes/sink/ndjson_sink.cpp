@@ -30,7 +30,7 @@ class NdjsonSink final : public SinkNode {
     out_.open(path_);
   }
 
-  void write(const Batch& batch) override {
+  WriteCounts write(Batch& batch) override {
     buffer_.clear();
     for (const auto& r : batch.records) {
       buffer_.push_back('{');
@@ -49,9 +49,13 @@ class NdjsonSink final : public SinkNode {
       buffer_ += "}\n";
     }
     out_.write(buffer_);
+    return WriteCounts{batch.records.size(), 0, 0, 0};
   }
 
-  void close(bool) override { out_.close(); }
+  WriteCounts close(bool) override {
+    out_.close();
+    return {};
+  }
 
  private:
   std::string path_;

@@ -39,7 +39,8 @@ TEST(NdjsonSink, WritesTypedJsonAndReplacesTheFileOnClose) {
   ASSERT_TRUE(node.diags.empty()) << node.diags.format();
   auto& sink = *std::get<std::unique_ptr<SinkNode>>(node.body);
   sink.open(RunContext{});
-  sink.write(typed_batch(schema));
+  Batch batch = typed_batch(schema);
+  EXPECT_EQ(sink.write(batch).written, 3u);
   EXPECT_EQ(test::read_file(path), "old\n");  // readers see the old file until close
   sink.close(true);
   EXPECT_EQ(test::read_file(path),
@@ -60,7 +61,8 @@ TEST(CsvSink, QuotesWhatNeedsQuoting) {
   ASSERT_TRUE(node.diags.empty()) << node.diags.format();
   auto& sink = *std::get<std::unique_ptr<SinkNode>>(node.body);
   sink.open(RunContext{});
-  sink.write(typed_batch(schema));
+  Batch batch = typed_batch(schema);
+  EXPECT_EQ(sink.write(batch).written, 3u);
   sink.close(true);
   EXPECT_EQ(test::read_file(path), "sku,note\r\n\"A\"\"1\",\"x,\ny\"\r\n42,\r\n-1.50,true\r\n");
 }

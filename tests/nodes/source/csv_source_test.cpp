@@ -26,7 +26,7 @@ struct Source {
                                                                               schema)) {
     test::write_file(dir.file("feed.csv"), feed);
   }
-  void open() { body().open(RunContext{dir.file("feed.csv")}); }
+  void open() { body().open(RunContext{.input = dir.file("feed.csv")}); }
 };
 
 TEST(CsvSource, MapsColumnsByHeaderNameNotPosition) {
@@ -89,7 +89,7 @@ TEST(CsvSource, EmptyFeedAndMissingFileAreStartupErrors) {
   Source empty("");
   EXPECT_THROW(empty.open(), StartupError);
   Source s("SKU;Price\n");
-  EXPECT_THROW(s.body().open(RunContext{"/nonexistent/feed.csv"}), StartupError);
+  EXPECT_THROW(s.body().open(RunContext{.input = "/nonexistent/feed.csv"}), StartupError);
 }
 
 TEST(CsvSource, DuplicateMappedHeaderIsAStartupError) {

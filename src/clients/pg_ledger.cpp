@@ -1,0 +1,170 @@
+// The run ledger and the supplier lock.
+#include "clients/pg_ledger.hpp"
+
+#include <cstdio>
+
+#include "core/json_writer.hpp"
+
+namespace sluice {
+namespace {
+
+std::string raw_json(const Reject& r, const std::vector<std::string>* header) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < r.raw.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, header && i < header->size() ? (*header)[i] : "#" + std::to_string(i + 1));
+    out.push_back(':');
+    // jsonb refuses \u0000, so NUL bytes are shown as the replacement character.
+    append_json_string(out, sanitize_utf8(r.raw[i]));
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+Ledger::Ledger(const std::string& conninfo) : conninfo_(conninfo), conn_(connect(conninfo)) {}
+
+std::int64_t Ledger::start(const RunStart& run) {
+  std::lock_guard lock(mutex_);
+  pqxx::work t{*conn_};
+  // The caller holds the supplier lock, so a run still marked running died without finishing.
+  t.exec_params("UPDATE sluice_run SET status = 'abandoned', finished_at = now(), "
+                "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running'",
+                run.supplier);
+  auto id = t.exec_params1(
+                 "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run) VALUES ($1, $2, $3, $4, $5) "
+                 "RETURNING id",
+                 run.supplier, run.graph, run.input, run.config_sha256, run.dry_run)[0]
+                .as<std::int64_t>();
+  t.commit();
+  return id;
+}
+
+void Ledger::add_rejects(std::int64_t run_id, const std::vector<Reject>& rejects,
+                         const std::vector<std::string>* header) {
+  if (rejects.empty()) return;
+  std::lock_guard lock(mutex_);
+  pqxx::work t{*conn_};
+  pqxx::stream_to s{t, "sluice_reject", std::vector<std::string>{"run_id", "line", "node", "code", "message", "raw"}};
+  for (const auto& r : rejects) {
+    s << std::make_tuple(run_id, static_cast<std::int64_t>(r.line), r.node, r.code, sanitize_utf8(r.message),
+                         raw_json(r, header));
+  }
+  s.complete();
+  t.commit();
+}
+
+void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
+  std::lock_guard lock(mutex_);
+  auto i = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+  pqxx::work t{*conn_};
+  t.exec_params0(
+      "UPDATE sluice_run SET finished_at = now(), status = $2, exit_code = $3, input_sha256 = nullif($4, ''), "
+      "rows_read = $5, rows_written = $6, rows_inserted = $7, rows_updated = $8, rows_unchanged = $9, "
+      "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, '') WHERE id = $1",
+      run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
+      i(e.unchanged), i(e.rejected), i(e.not_processed), e.error);
+  t.commit();
+}
+
+SupplierLock::SupplierLock(std::string conninfo, std::string supplier)
+    : conninfo_(std::move(conninfo)), supplier_(std::move(supplier)) {}
+
+SupplierLock::~SupplierLock() {
+  if (!conn_) return;
+  try {
+    pqxx::nontransaction n{*conn_};
+    n.exec_params("SELECT pg_advisory_unlock(hashtextextended($1, 0))", "sluice:" + supplier_);
+  } catch (const std::exception&) {
+    // The lock goes with the session anyway.
+  }
+}
+
+bool SupplierLock::try_acquire() {
+  conn_ = connect(conninfo_);
+  pqxx::nontransaction n{*conn_};
+  return n.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "sluice:" + supplier_)[0].as<bool>();
+}
+
+bool SupplierLock::still_held() {
+  try {
+    pqxx::nontransaction n{*conn_};
+    n.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    // Broken: libpqxx will not reconnect this session (reactivation is off), so take the lock anew.
+  }
+  try {
+    return try_acquire();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string format_runs(pqxx::connection& c, int limit) {
+  pqxx::read_transaction t{c};
+  auto rows = t.exec_params(
+      "SELECT id, supplier, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+      "coalesce(round(extract(epoch FROM finished_at - started_at)::numeric, 1)::text, '-'), status, "
+      "coalesce(exit_code::text, '-'), rows_read, rows_inserted, rows_updated, rows_unchanged, rows_written, "
+      "rows_rejected, rows_not_processed, dry_run FROM sluice_run ORDER BY id DESC LIMIT $1",
+      limit);
+  std::string out;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%6s  %-12s %-19s %7s  %-12s %4s %9s %9s %9s %9s %9s %9s %9s\n", "id", "supplier",
+                "started", "secs", "status", "exit", "read", "inserted", "updated", "unchanged", "written",
+                "rejected", "not_proc");
+  out += buf;
+  for (const auto& r : rows) {
+    std::string status = r[4].as<std::string>() + (r[13].as<bool>() ? " (dry)" : "");
+    std::snprintf(buf, sizeof buf, "%6s  %-12s %-19s %7s  %-12s %4s %9s %9s %9s %9s %9s %9s %9s\n", r[0].c_str(),
+                  r[1].c_str(), r[2].c_str(), r[3].c_str(), status.c_str(), r[5].c_str(), r[6].c_str(), r[7].c_str(),
+                  r[8].c_str(), r[9].c_str(), r[10].c_str(), r[11].c_str(), r[12].c_str());
+    out += buf;
+  }
+  return out;
+}
+
+std::string format_run(pqxx::connection& c, std::int64_t id) {
+  pqxx::read_transaction t{c};
+  auto rows = t.exec_params(
+      "SELECT id, supplier, graph, input, coalesce(input_sha256, '-'), config_sha256, started_at::text, "
+      "coalesce(finished_at::text, '-'), status, coalesce(exit_code::text, '-'), dry_run, rows_read, rows_written, "
+      "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_not_processed, coalesce(error, '') "
+      "FROM sluice_run WHERE id = $1",
+      id);
+  if (rows.empty()) throw std::runtime_error("no run with id " + std::to_string(id));
+  const auto& r = rows[0];
+  std::string out;
+  auto line = [&](const char* name, const std::string& value) { out += std::string("  ") + name + ": " + value + "\n"; };
+  out += "run " + r[0].as<std::string>() + "\n";
+  line("supplier", r[1].as<std::string>());
+  line("graph", r[2].as<std::string>());
+  line("input", r[3].as<std::string>() + " (sha256 " + r[4].as<std::string>() + ")");
+  line("config sha256", r[5].as<std::string>());
+  line("started", r[6].as<std::string>());
+  line("finished", r[7].as<std::string>());
+  line("status", r[8].as<std::string>() + (r[10].as<bool>() ? " (dry run: nothing was committed)" : "") +
+                     ", exit code " + r[9].as<std::string>());
+  line("read", r[11].as<std::string>());
+  line("written (files)", r[12].as<std::string>());
+  line("inserted", r[13].as<std::string>());
+  line("updated", r[14].as<std::string>());
+  line("unchanged", r[15].as<std::string>());
+  line("rejected", r[16].as<std::string>());
+  line("not processed", r[17].as<std::string>());
+  if (!r[18].as<std::string>().empty()) line("error", r[18].as<std::string>());
+  auto top = t.exec_params(
+      "SELECT code, node, count(*), min(line), (array_agg(message ORDER BY line))[1] FROM sluice_reject "
+      "WHERE run_id = $1 GROUP BY code, node ORDER BY count(*) DESC, code LIMIT 10",
+      id);
+  if (!top.empty()) {
+    out += "  top reject reasons:\n";
+    for (const auto& q : top)
+      out += "    " + q[2].as<std::string>() + " x " + q[0].as<std::string>() + " (" + q[1].as<std::string>() +
+             "), first at line " + q[3].as<std::string>() + ": " + q[4].as<std::string>() + "\n";
+  }
+  return out;
+}
+
+}  // namespace sluice

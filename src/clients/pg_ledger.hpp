@@ -1,0 +1,64 @@
+// The run ledger (one row per run, rejected rows beside it) and the one-run-per-supplier lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clients/pg.hpp"
+#include "core/record.hpp"
+
+namespace sluice {
+
+struct RunStart {
+  std::string supplier, graph, input, config_sha256;
+  bool dry_run = false;
+};
+
+struct RunEnd {
+  std::string status;  // succeeded, failed, deadline, error_budget, interrupted
+  int exit_code = 0;
+  std::string input_sha256;
+  std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0;
+  std::string error;
+};
+
+class Ledger {
+ public:
+  explicit Ledger(const std::string& conninfo);
+  // Records a new run; runs of the supplier left "running" by a process that died become "abandoned".
+  std::int64_t start(const RunStart& run);
+  // Thread-safe. Rejected rows of the run, written as they come so that a crash keeps them.
+  void add_rejects(std::int64_t run_id, const std::vector<Reject>& rejects, const std::vector<std::string>* header);
+  void finish(std::int64_t run_id, const RunEnd& end);
+
+ private:
+  std::mutex mutex_;
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+// pg_try_advisory_lock on a dedicated connection, held for the whole run.
+class SupplierLock {
+ public:
+  SupplierLock(std::string conninfo, std::string supplier);
+  ~SupplierLock();
+  bool try_acquire();
+  // Checks the lock's connection; if it broke, reconnects and takes the lock again. False means the
+  // lock is lost (another run may hold it now) and the run must stop.
+  bool still_held();
+
+ private:
+  std::string conninfo_;
+  std::string supplier_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+// `sluice runs` and `sluice runs show ID`.
+std::string format_runs(pqxx::connection& c, int limit);
+std::string format_run(pqxx::connection& c, std::int64_t id);
+
+}  // namespace sluice

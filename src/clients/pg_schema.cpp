@@ -1,0 +1,128 @@
+// Numbered migrations of sluice's tables.
+#include "clients/pg_schema.hpp"
+
+#include <stdexcept>
+
+namespace sluice {
+namespace {
+
+// Taken by every migrator for the length of its transaction, so two never interleave.
+constexpr long long kMigrationLockKey = 0x736c7569636501;  // "sluice" + 1
+
+const char* kInitial = R"sql(
+CREATE TABLE sluice_run (
+  id                 bigserial PRIMARY KEY,
+  supplier           text NOT NULL,
+  graph              text NOT NULL,
+  input              text NOT NULL,
+  input_sha256       text,
+  config_sha256      text NOT NULL,
+  dry_run            boolean NOT NULL DEFAULT false,
+  started_at         timestamptz NOT NULL DEFAULT now(),
+  finished_at        timestamptz,
+  status             text NOT NULL DEFAULT 'running',
+  exit_code          integer,
+  rows_read          bigint NOT NULL DEFAULT 0,
+  rows_written       bigint NOT NULL DEFAULT 0,
+  rows_inserted      bigint NOT NULL DEFAULT 0,
+  rows_updated       bigint NOT NULL DEFAULT 0,
+  rows_unchanged     bigint NOT NULL DEFAULT 0,
+  rows_rejected      bigint NOT NULL DEFAULT 0,
+  rows_not_processed bigint NOT NULL DEFAULT 0,
+  error              text
+);
+CREATE INDEX sluice_run_supplier_started ON sluice_run (supplier, started_at DESC);
+
+CREATE TABLE sluice_reject (
+  run_id  bigint NOT NULL REFERENCES sluice_run (id) ON DELETE CASCADE,
+  line    bigint NOT NULL,
+  node    text NOT NULL,
+  code    text NOT NULL,
+  message text NOT NULL,
+  raw     jsonb NOT NULL
+);
+CREATE INDEX sluice_reject_run_code ON sluice_reject (run_id, code);
+
+CREATE TABLE product (
+  supplier     text NOT NULL,
+  sku          text NOT NULL,
+  title        text,
+  category     text,
+  net_minor    bigint CHECK (net_minor >= 0),
+  tax_minor    bigint CHECK (tax_minor >= 0),
+  gross_minor  bigint CHECK (gross_minor >= 0),
+  currency     char(3),
+  image_url    text,
+  data         jsonb NOT NULL,
+  first_run_id bigint,
+  last_run_id  bigint,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (supplier, sku),
+  CHECK (gross_minor = net_minor + tax_minor)
+);
+
+CREATE TABLE image_cache (
+  url           text PRIMARY KEY,
+  etag          text,
+  last_modified text,
+  sha256        text,
+  mime          text,
+  width         integer,
+  height        integer,
+  bytes         bigint,
+  path          text,
+  fetched_at    timestamptz NOT NULL DEFAULT now()
+);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all{
+      {1, "runs, rejects, products and the image cache", kInitial},
+  };
+  return all;
+}
+
+int latest_schema_version() { return migrations().back().version; }
+
+int schema_version(pqxx::connection& c) {
+  pqxx::read_transaction t{c};
+  auto exists = t.exec1("SELECT to_regclass('sluice_schema') IS NOT NULL")[0].as<bool>();
+  if (!exists) return 0;
+  return t.exec1("SELECT coalesce(max(version), 0) FROM sluice_schema")[0].as<int>();
+}
+
+std::vector<int> migrate(pqxx::connection& c) {
+  std::vector<int> applied;
+  {
+    pqxx::work t{c};
+    t.exec0("CREATE TABLE IF NOT EXISTS sluice_schema (version integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())");
+    t.commit();
+  }
+  for (const auto& m : migrations()) {
+    pqxx::work t{c};
+    t.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+    if (!t.exec_params("SELECT 1 FROM sluice_schema WHERE version = $1", m.version).empty()) continue;
+    t.exec0(m.sql);
+    t.exec_params0("INSERT INTO sluice_schema (version, name) VALUES ($1, $2)", m.version, m.name);
+    t.commit();
+    applied.push_back(m.version);
+  }
+  return applied;
+}
+
+void require_current_schema(pqxx::connection& c) {
+  int have = schema_version(c);
+  int want = latest_schema_version();
+  if (have < want)
+    throw std::runtime_error("the database schema is at version " + std::to_string(have) + ", sluice needs " +
+                             std::to_string(want) + ": run `sluice db migrate` first");
+  if (have > want)
+    throw std::runtime_error("the database schema is at version " + std::to_string(have) +
+                             ", newer than this sluice knows (" + std::to_string(want) + "): upgrade sluice");
+}
+
+}  // namespace sluice
