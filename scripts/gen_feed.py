@@ -16,7 +16,8 @@ WORDS = ["claw", "rake", "hammer", "drill", "lamp", "chair", "table", "rug", "mu
 ADJ = ["red", "large", "compact", "oak", "steel", "cotton", "classic", "quiet", "heavy-duty", "mini"]
 
 
-def acme_rows(rng, rows, bad):
+def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0):
+    vrng = random.Random(vary_seed)
     yield ["SKU", "Name", "Category", "Price", "Stock", "Image"]
     cats = ["tools", "garden", "books", "food"]
     for i in range(1, rows + 1):
@@ -27,6 +28,8 @@ def acme_rows(rng, rows, bad):
         stock = str(rng.randint(0, 500)) if rng.random() > 0.05 else "N/A"
         image = f"https://img.example.com/acme/{i}.jpg" if rng.random() > 0.1 else ""
         row = [f"ACME-{i:07d}", name, rng.choice(cats), price, stock, image]
+        if vary and vrng.random() < vary:
+            row[3] = f"{(int(price.replace('.', '')) + 1) / 100:.2f}"  # a new price for this product
         if rng.random() < bad:
             kind = rng.randrange(5)
             if kind == 0:
@@ -78,12 +81,15 @@ def main():
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bad", type=float, default=0.0, help="share of broken rows, 0..1")
+    ap.add_argument("--vary", type=float, default=0.0,
+                    help="share of products whose price differs from the same feed without --vary (acme only)")
+    ap.add_argument("--vary-seed", type=int, default=1, help="which products --vary changes")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = sys.stdout.buffer
     if args.supplier == "acme":
         out.write(b"\xef\xbb\xbf")  # Excel's UTF-8 byte-order mark
-        rows, delim, eol = acme_rows(rng, args.rows, args.bad), ",", "\r\n"
+        rows, delim, eol = acme_rows(rng, args.rows, args.bad, args.vary, args.vary_seed), ",", "\r\n"
     else:
         rows, delim, eol = nordlys_rows(rng, args.rows, args.bad), ";", "\n"
     buf = []

@@ -62,6 +62,7 @@ class CollectSink final : public SinkNode {
   explicit CollectSink(std::vector<std::int64_t>* seen) : seen_(seen) {}
   void open(const RunContext&) override {}
   WriteCounts write(Batch& b) override {
+    if (slow) std::this_thread::sleep_for(std::chrono::microseconds(200));
     for (const auto& r : b.records) seen_->push_back(std::get<std::int64_t>(r.values[0]));
     g_finished += static_cast<std::int64_t>(b.records.size());
     return WriteCounts{b.records.size(), 0, 0, 0};
@@ -71,6 +72,7 @@ class CollectSink final : public SinkNode {
     return {};
   }
   bool closed_complete = false;
+  bool slow = false;  // a slow sink makes the source run into the limiter
 
  private:
   std::vector<std::int64_t>* seen_;
@@ -153,13 +155,14 @@ TEST(Flow, UnorderedRunsStillAccountForEveryRow) {
 TEST(Flow, BoundsRecordsInFlight) {
   std::int64_t max_outstanding = 0;
   TestFlow t(20000, settings(2, 10, 100, true), false, false, &max_outstanding);
+  t.sink->slow = true;
   Flow flow(t.plan, t.rejects);
   FlowResult r = flow.run(RunContext{});
   ASSERT_FALSE(r.error);
   EXPECT_EQ(r.sink.written, 20000u);
   // The limiter admits in_flight / batch_size batches; the input node holds one more ready.
   EXPECT_LE(max_outstanding, 100 + 10);
-  EXPECT_GT(max_outstanding, 0);
+  EXPECT_GE(max_outstanding, 100);  // the bound was reached, so the check above means something
 }
 
 TEST(Flow, AnExceptionInANodeFailsTheRunNamingTheNode) {

@@ -117,7 +117,7 @@ pricing:
     auto c = connect(db_);
     pqxx::read_transaction t(*c);
     return t.exec_params1("SELECT count(*) || ':' || coalesce(md5(string_agg(sku || '|' || coalesce(title, '') || '|' "
-                          "|| net_minor || '|' || gross_minor || '|' || data::text, ',' ORDER BY sku)), '') FROM "
+                          "|| net_minor || '|' || gross_minor || '|' || attributes::text, ',' ORDER BY sku)), '') FROM "
                           "product WHERE supplier = $1",
                           supplier)[0]
         .as<std::string>();

@@ -1,0 +1,221 @@
+// Image headers written byte by byte from the format specifications, plus seeded filler.
+#include "fixture_server/image_bytes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace sluice::fixture {
+namespace {
+
+void put_be16(std::string& s, std::uint32_t v) {
+  s.push_back(static_cast<char>((v >> 8) & 0xFF));
+  s.push_back(static_cast<char>(v & 0xFF));
+}
+
+void put_be32(std::string& s, std::uint32_t v) {
+  put_be16(s, v >> 16);
+  put_be16(s, v & 0xFFFF);
+}
+
+void put_le16(std::string& s, std::uint32_t v) {
+  s.push_back(static_cast<char>(v & 0xFF));
+  s.push_back(static_cast<char>((v >> 8) & 0xFF));
+}
+
+void put_le24(std::string& s, std::uint32_t v) {
+  put_le16(s, v & 0xFFFF);
+  s.push_back(static_cast<char>((v >> 16) & 0xFF));
+}
+
+void put_le32(std::string& s, std::uint32_t v) {
+  put_le16(s, v & 0xFFFF);
+  put_le16(s, v >> 16);
+}
+
+void put_bytes(std::string& s, std::initializer_list<unsigned> bytes) {
+  for (unsigned b : bytes) s.push_back(static_cast<char>(b));
+}
+
+std::uint32_t crc32(std::string_view data) {
+  static const std::array<std::uint32_t, 256> table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t n = 0; n < 256; ++n) {
+      std::uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  std::uint32_t c = 0xFFFFFFFFU;
+  for (char ch : data) c = table[(c ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFU;
+}
+
+// SOI, a JFIF APP0 segment, a baseline SOF0 frame header (3 components) and a scan header, so
+// decoders and dimension sniffers find the frame size where they look for it.
+std::string jpeg_header(std::uint32_t w, std::uint32_t h) {
+  std::string s;
+  put_bytes(s, {0xFF, 0xD8});
+  put_bytes(s, {0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+                0x00});
+  put_bytes(s, {0xFF, 0xC0, 0x00, 0x11, 0x08});
+  put_be16(s, h);
+  put_be16(s, w);
+  put_bytes(s, {0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01});
+  put_bytes(s, {0xFF, 0xDA, 0x00, 0x0C, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3F, 0x00});
+  return s;
+}
+
+// Signature and IHDR (8-bit truecolour) with its CRC.
+std::string png_header(std::uint32_t w, std::uint32_t h) {
+  std::string s;
+  put_bytes(s, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+  put_be32(s, 13);
+  std::string chunk = "IHDR";
+  put_be32(chunk, w);
+  put_be32(chunk, h);
+  put_bytes(chunk, {8, 2, 0, 0, 0});
+  s += chunk;
+  put_be32(s, crc32(chunk));
+  return s;
+}
+
+// GIF89a logical screen descriptor without a global colour table.
+std::string gif_header(std::uint32_t w, std::uint32_t h) {
+  std::string s = "GIF89a";
+  put_le16(s, w);
+  put_le16(s, h);
+  put_bytes(s, {0x00, 0x00, 0x00});
+  return s;
+}
+
+// RIFF/WEBP with a VP8X chunk: canvas width and height minus one, 24 bits each.
+std::string webp_header(std::uint32_t w, std::uint32_t h, std::uint64_t total) {
+  std::string s = "RIFF";
+  const std::uint64_t riff = total >= 8 ? total - 8 : 0;
+  put_le32(s, static_cast<std::uint32_t>(std::min<std::uint64_t>(riff, 0xFFFFFFFEULL)));
+  s += "WEBPVP8X";
+  put_le32(s, 10);
+  put_bytes(s, {0x00, 0x00, 0x00, 0x00});
+  put_le24(s, w - 1);
+  put_le24(s, h - 1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<ImageFormat> image_format_from_extension(std::string_view ext) {
+  if (ext == "jpg" || ext == "jpeg") return ImageFormat::kJpeg;
+  if (ext == "png") return ImageFormat::kPng;
+  if (ext == "gif") return ImageFormat::kGif;
+  if (ext == "webp") return ImageFormat::kWebp;
+  return std::nullopt;
+}
+
+std::string_view image_content_type(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return "image/jpeg";
+    case ImageFormat::kPng: return "image/png";
+    case ImageFormat::kGif: return "image/gif";
+    case ImageFormat::kWebp: return "image/webp";
+  }
+  return "application/octet-stream";
+}
+
+std::string image_header(const ImageSpec& spec) {
+  const std::uint32_t w = std::clamp<std::uint32_t>(spec.width, 1, kMaxImageSide);
+  const std::uint32_t h = std::clamp<std::uint32_t>(spec.height, 1, kMaxImageSide);
+  switch (spec.format) {
+    case ImageFormat::kJpeg: return jpeg_header(w, h);
+    case ImageFormat::kPng: return png_header(w, h);
+    case ImageFormat::kGif: return gif_header(w, h);
+    case ImageFormat::kWebp: return webp_header(w, h, spec.size);
+  }
+  return {};
+}
+
+std::string_view image_trailer(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return {"\xFF\xD9", 2};
+    case ImageFormat::kPng: return {"\0\0\0\0IEND\xAE\x42\x60\x82", 12};
+    case ImageFormat::kGif: return {"\x3B", 1};
+    case ImageFormat::kWebp: return {};
+  }
+  return {};
+}
+
+std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed) {
+  std::uint64_t h = seed;
+  for (char c : data) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string image_etag(const ImageSpec& spec) {
+  // NUL separators keep ("ab", "c") and ("a", "bc") apart.
+  std::string key = spec.name;
+  key += '\0' + std::to_string(spec.size) + '\0' + std::to_string(spec.width) + '\0' + std::to_string(spec.height) +
+         '\0' + spec.version;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(fnv1a64(key)));
+  return buf;
+}
+
+ImageBody::ImageBody(const ImageSpec& spec, bool endless)
+    : header_(image_header(spec)),
+      size_(std::min(spec.size, kMaxImageSize)),
+      endless_(endless),
+      avoid_ff_(spec.format == ImageFormat::kJpeg),
+      seed_(fnv1a64(spec.version, fnv1a64(spec.name))) {
+  if (!endless_ && size_ >= header_.size() + image_trailer(spec.format).size())
+    trailer_ = std::string(image_trailer(spec.format));
+}
+
+std::optional<std::uint64_t> ImageBody::size() const {
+  if (endless_) return std::nullopt;
+  return size_;
+}
+
+std::size_t ImageBody::read(std::uint64_t offset, char* out, std::size_t n) const {
+  const std::uint64_t end = endless_ ? UINT64_MAX : size_;
+  if (offset >= end) return 0;
+  n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end - offset));
+  const std::uint64_t trailer_start = end - trailer_.size();
+  std::size_t i = 0;
+  while (i < n && offset + i < header_.size()) {
+    out[i] = header_[offset + i];
+    ++i;
+  }
+  // Filler: one mixed word serves eight consecutive bytes.
+  std::uint64_t cached_index = UINT64_MAX;
+  std::uint64_t word = 0;
+  for (; i < n && offset + i < trailer_start; ++i) {
+    const std::uint64_t index = offset + i - header_.size();
+    if ((index >> 3) != cached_index) {
+      cached_index = index >> 3;
+      word = mix64(seed_ + cached_index);
+    }
+    const auto b = static_cast<unsigned char>(word >> ((index & 7) * 8));
+    out[i] = static_cast<char>(avoid_ff_ && b == 0xFF ? 0xFE : b);
+  }
+  for (; i < n; ++i) out[i] = trailer_[offset + i - trailer_start];
+  return n;
+}
+
+std::string ImageBody::bytes() const {
+  std::string out(static_cast<std::size_t>(endless_ ? 0 : size_), '\0');
+  read(0, out.data(), out.size());
+  return out;
+}
+
+}  // namespace sluice::fixture
