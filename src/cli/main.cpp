@@ -10,7 +10,10 @@
 #include "graph/plan.hpp"
 #include "nodes/node_type.hpp"
 #include "runtime/exit_codes.hpp"
+#include "runtime/dot.hpp"
+#include "runtime/log.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/signals.hpp"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
@@ -72,15 +75,6 @@ void print_node_type(const NodeType& t) {
   }
 }
 
-std::string dot_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +95,14 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
   run->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
   run->add_flag("--dry-run", dry_run, "run against the database but roll every write back");
+  std::string threads, deadline, progress = "auto", log_format = "text", report_path, metrics_path;
+  run->add_option("--threads", threads, "worker threads: auto or a number (overrides run.threads)");
+  run->add_option("--deadline", deadline, "cancel the run after this long, e.g. 30s, 10m, 1h30m (overrides run.deadline)");
+  run->add_option("--progress", progress, "live progress on stderr")->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--log-format", log_format, "text or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  run->add_option("--report", report_path, "write a JSON report of the run (schema: docs/report.schema.json)");
+  run->add_option("--metrics", metrics_path, "write Prometheus textfile metrics of the run");
 
   auto* check = app.add_subcommand("check", "check a graph and a supplier file without running anything");
   check->add_option("graph", graph_path, "graph file")->required();
@@ -110,6 +112,8 @@ int main(int argc, char** argv) {
   auto* graph = app.add_subcommand("graph", "print a graph");
   graph->add_option("graph", graph_path, "graph file")->required();
   graph->add_flag("--dot", dot, "as Graphviz dot (the default)");
+  std::string graph_report;
+  graph->add_option("--report", graph_report, "label the edges with the counts of a finished run's --report");
   graph->add_option("--set", sets, "override a setting: key=value");
 
   std::string node_name;
@@ -140,6 +144,13 @@ int main(int argc, char** argv) {
   bool sets_ok = true;
   auto overrides = parse_sets(sets, sets_ok);
   if (!sets_ok) return to_int(ExitCode::usage);
+  if (*run) {
+    if (!threads.empty()) overrides.emplace_back("run.threads", threads);
+    if (!deadline.empty()) overrides.emplace_back("run.deadline", deadline);
+    // Before any thread exists, so that only the run's signal watcher sees SIGINT and SIGTERM.
+    block_stop_signals();
+    init_logging(log_format == "json" ? LogFormat::json : LogFormat::text);
+  }
 
   if (*nodes) {
     if (!node_name.empty()) {
@@ -182,21 +193,12 @@ int main(int argc, char** argv) {
     std::optional<Document> doc;
     auto g = load_graph_only(graph_path, overrides, doc, diags);
     if (!g) return report_config_errors(diags);
-    std::cout << "digraph sluice {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n";
-    bool any_rejects = false;
-    for (const auto& n : g->nodes) {
-      std::cout << "  \"" << dot_escape(n.id) << "\" [label=\"" << dot_escape(n.id) << "\\n" << dot_escape(n.type)
-                << "\"];\n";
-      const NodeType* t = find_node_type(n.type);
-      if (t && t->can_reject) {
-        std::cout << "  \"" << dot_escape(n.id) << "\" -> \"rejects\" [style=dashed, color=red];\n";
-        any_rejects = true;
-      }
+    try {
+      std::cout << render_dot(*g, graph_report);
+    } catch (const std::exception& e) {
+      std::cerr << "sluice: " << e.what() << "\n";
+      return to_int(ExitCode::usage);
     }
-    if (any_rejects) std::cout << "  \"rejects\" [shape=note, color=red, label=\"rejects\\n" << dot_escape(g->run.rejects) << "\"];\n";
-    for (const auto& e : g->edges)
-      std::cout << "  \"" << dot_escape(e.from) << "\" -> \"" << dot_escape(e.to) << "\";\n";
-    std::cout << "}\n";
     return 0;
   }
 
@@ -217,9 +219,17 @@ int main(int argc, char** argv) {
   run_options.db = resolve_conninfo(db);
   run_options.dry_run = dry_run;
   run_options.overrides = overrides;
+  run_options.report_path = report_path;
+  run_options.metrics_path = metrics_path;
+  run_options.progress = progress == "always" ? ProgressMode::always
+                         : progress == "never" ? ProgressMode::never
+                                               : ProgressMode::auto_detect;
+  run_options.handle_signals = true;
+  run_options.version = SLUICE_VERSION;
   try {
     RunOutcome outcome = run_pipeline(*pipeline, run_options);
-    std::cerr << format_summary(outcome, *pipeline);
+    if (log_format == "json") log_summary(outcome, *pipeline);
+    else std::cerr << format_summary(outcome, *pipeline);
     return to_int(outcome.code);
   } catch (const StartupError& e) {
     return report_config_errors(e.diagnostics());

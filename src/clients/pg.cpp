@@ -2,7 +2,9 @@
 #include "clients/pg.hpp"
 
 #include <cstdlib>
-#include <regex>
+#include <algorithm>
+#include <cctype>
+#include <string_view>
 
 namespace sluice {
 
@@ -12,24 +14,70 @@ std::string resolve_conninfo(const std::string& from_flag) {
   return "";
 }
 
+namespace {
+
+bool iequals_at(const std::string& s, std::size_t at, std::string_view word) {
+  if (at + word.size() > s.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[at + i])) != word[i]) return false;
+  return true;
+}
+
+// Finds each "password = value" (value quoted with '...' or up to white space or '&') and calls
+// f(begin, end) on the value's bytes.
+template <class F>
+void for_each_password(const std::string& s, F&& f) {
+  for (std::size_t at = 0; at < s.size(); ++at) {
+    if (!iequals_at(s, at, "password")) continue;
+    std::size_t i = at + 8;
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i >= s.size() || s[i] != '=') continue;
+    ++i;
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t begin = i;
+    if (i < s.size() && s[i] == '\'') {
+      for (++i; i < s.size() && s[i] != '\''; ++i)
+        if (s[i] == '\\') ++i;
+      if (i < s.size()) ++i;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i])) && s[i] != '&') ++i;
+    }
+    f(begin, std::min(i, s.size()));
+    at = i;
+  }
+}
+
+}  // namespace
+
 std::string redact_conninfo(const std::string& conninfo) {
-  // key=value form (password=..., quoted or not) and URI form (postgresql://user:secret@host).
-  static const std::regex kv(R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))", std::regex::icase);
-  static const std::regex uri(R"(((?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@)", std::regex::icase);
-  std::string out = std::regex_replace(conninfo, kv, "$1***");
-  return std::regex_replace(out, uri, "$1***@");
+  std::string out;
+  std::size_t copied = 0;
+  for_each_password(conninfo, [&](std::size_t b, std::size_t e) {
+    out += conninfo.substr(copied, b - copied) + "***";
+    copied = e;
+  });
+  out += conninfo.substr(copied);
+  // URI form: postgresql://user:secret@host/db
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    for (std::size_t at = out.find(scheme); at != std::string::npos; at = out.find(scheme, at + 1)) {
+      std::size_t start = at + scheme.size();
+      std::size_t end = out.find_first_of("/?@ ", start);
+      if (end == std::string::npos || out[end] != '@') continue;
+      std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < end) out.replace(colon + 1, end - colon - 1, "***");
+    }
+  }
+  return out;
 }
 
 std::string redact_error(const std::string& message, const std::string& conninfo) {
   std::string out = redact_conninfo(message);
-  static const std::regex pw(R"(password\s*=\s*('([^'\\]|\\.)*'|\S+))", std::regex::icase);
-  std::smatch m;
-  if (std::regex_search(conninfo, m, pw)) {
-    std::string secret = m[1].str();
+  for_each_password(conninfo, [&](std::size_t b, std::size_t e) {
+    std::string secret = conninfo.substr(b, e - b);
     if (secret.size() >= 2 && secret.front() == '\'') secret = secret.substr(1, secret.size() - 2);
-    for (std::size_t at; !secret.empty() && (at = out.find(secret)) != std::string::npos;)
-      out.replace(at, secret.size(), "***");
-  }
+    if (secret.empty()) return;
+    for (std::size_t at; (at = out.find(secret)) != std::string::npos;) out.replace(at, secret.size(), "***");
+  });
   return out;
 }
 

@@ -48,6 +48,7 @@ const ObjectSpec& run_spec() {
       {"in_flight", Kind::integer, "most records between source and sinks at once (bounds memory)", false, "16000",
        1, 100'000'000},
       {"ordered", Kind::boolean, "sinks write records in input order", false, "true"},
+      {"deadline", Kind::duration, "cancel the run after this long (30s, 10m, 1h30m); `--deadline` overrides"},
       {"rejects", Kind::string, "file that receives every rejected row as NDJSON (`--rejects` overrides)", false,
        "rejects.ndjson"},
   }};
@@ -70,6 +71,7 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
     g.run.in_flight = run.integer("in_flight");
     g.run.ordered = run.boolean("ordered");
     g.run.rejects = run.string("rejects");
+    g.run.deadline = run.duration("deadline");
   }
 
   const YAML::Node nodes = lookup(root, {"nodes"});

@@ -1,6 +1,7 @@
 // The graph file: run settings, node entries and edges, read and checked for shape.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@ struct RunSettings {
   std::int64_t in_flight = 16000;       // records between source and sinks at most
   bool ordered = true;                  // sinks see records in source order
   std::string rejects = "rejects.ndjson";  // the run's rejects output
+  std::optional<std::chrono::milliseconds> deadline;  // the run is cancelled after this long
 };
 
 struct NodeEntry {

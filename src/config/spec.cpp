@@ -30,6 +30,7 @@ std::string_view kind_label(Kind kind) {
     case Kind::choice: return "choice";
     case Kind::string_list: return "list of strings";
     case Kind::list: return "list";
+    case Kind::duration: return "duration";
     case Kind::decimal_map: return "map of decimals";
     case Kind::object: return "map";
     case Kind::object_map: return "map of maps";
@@ -65,6 +66,31 @@ std::optional<std::int64_t> parse_int(std::string_view t) {
   auto [p, ec] = std::from_chars(b, e, v);
   if (ec != std::errc() || p != e || b == e) return std::nullopt;
   return v;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view t) {
+  if (t.empty()) return std::nullopt;
+  if (auto plain = parse_int(t)) {
+    if (*plain < 0 || *plain > 10'000'000) return std::nullopt;
+    return std::chrono::milliseconds(*plain * 1000);
+  }
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t j = i;
+    while (j < t.size() && t[j] >= '0' && t[j] <= '9') ++j;
+    if (j == i || j - i > 9) return std::nullopt;
+    std::int64_t n = *parse_int(t.substr(i, j - i));
+    std::size_t k = j;
+    while (k < t.size() && t[k] >= 'a' && t[k] <= 'z') ++k;
+    std::string_view unit = t.substr(j, k - j);
+    std::int64_t ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 0;
+    if (ms == 0) return std::nullopt;
+    total += n * ms;
+    if (total > 10'000'000'000) return std::nullopt;
+    i = k;
+  }
+  return std::chrono::milliseconds(total);
 }
 
 namespace {
@@ -132,6 +158,10 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
         if (!v[i].IsScalar())
           diags.add(doc.at(v[i], path + "[" + std::to_string(i) + "]",
                            "expected a string, got " + std::string(kind_name(v[i]))));
+      break;
+    case Kind::duration:
+      if (scalar_or_fail() && (!parse_duration(v.Scalar()) || parse_duration(v.Scalar())->count() <= 0))
+        fail("expected a positive duration such as 30s, 10m or 1h30m, got '" + v.Scalar() + "'");
       break;
     case Kind::list:
       if (!v.IsSequence()) fail("expected a list, got " + std::string(kind_name(v)));
@@ -257,6 +287,12 @@ std::optional<Decimal> Settings::decimal(std::string_view name) const {
   YAML::Node v = value(name);
   if (!v.IsScalar()) return std::nullopt;
   return Decimal::parse(v.Scalar()).value;
+}
+
+std::optional<std::chrono::milliseconds> Settings::duration(std::string_view name) const {
+  YAML::Node v = value(name);
+  if (!v.IsScalar()) return std::nullopt;
+  return parse_duration(v.Scalar());
 }
 
 std::vector<std::string> Settings::string_list(std::string_view name) const {

@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ enum class Kind {
   choice,           // one of Field::choices
   string_list,
   list,             // a list whose elements the owner checks
+  duration,         // "500ms", "30s", "10m", "2h", "1h30m"
   decimal_map,      // map of arbitrary keys to decimals
   object,           // nested ObjectSpec
   object_map,       // map of arbitrary keys to objects of one ObjectSpec
@@ -86,6 +88,7 @@ class Settings {
   std::optional<std::int64_t> integer_or_auto(std::string_view name) const;  // nullopt = auto
   bool boolean(std::string_view name) const;
   std::optional<Decimal> decimal(std::string_view name) const;
+  std::optional<std::chrono::milliseconds> duration(std::string_view name) const;
   std::vector<std::string> string_list(std::string_view name) const;
   YAML::Node node(std::string_view name) const;  // the raw value, or an undefined node
   const YAML::Node& self() const { return node_; }
@@ -101,6 +104,9 @@ class Settings {
 std::optional<bool> parse_bool(std::string_view text);
 // Parses a character setting: one byte, or an escape / name ("\t", "tab", "comma", "semicolon", "pipe").
 std::optional<char> parse_character(std::string_view text);
+// Parses a duration such as "500ms", "30s", "10m", "2h" or "1h30m" (a bare number is seconds).
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
 // Parses an integer without overflow; the whole text must be a decimal integer.
 std::optional<std::int64_t> parse_int(std::string_view text);
 

@@ -7,7 +7,9 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <optional>
+#include <thread>
 
 namespace sluice {
 namespace {
@@ -32,24 +34,68 @@ struct RejectMessage {
   std::shared_ptr<Ticket> ticket;
 };
 
-struct Stats {
-  std::atomic<std::uint64_t> in{0}, out{0}, rejected{0}, busy_ns{0};
+// Fires the flow's deadline from its own thread unless the run ends first.
+class Watchdog {
+ public:
+  Watchdog(Flow& flow, std::optional<Clock::time_point> at) {
+    if (!at) return;
+    thread_ = std::thread([this, &flow, at] {
+      std::unique_lock l(m_);
+      if (!cv_.wait_until(l, *at, [this] { return done_; })) flow.stop(StopReason::deadline, true);
+    });
+  }
+  ~Watchdog() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard l(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
 };
+
+}  // namespace
+
+std::string_view to_string(StopReason r) {
+  switch (r) {
+    case StopReason::none: return "none";
+    case StopReason::error_budget: return "error_budget";
+    case StopReason::deadline: return "deadline";
+    case StopReason::interrupted: return "interrupted";
+    case StopReason::lock_lost: return "lock_lost";
+  }
+  return "?";
+}
+
+Flow::Flow(Plan& plan, RejectsWriter& rejects)
+    : plan_(plan), rejects_(rejects), stats_(std::make_unique<Stats[]>(plan.chain.size())) {}
+
+Flow::~Flow() = default;
 
 // Times a node body and turns its exceptions into NodeError, which names the node.
 template <class F>
-auto guarded(const std::string& id, Stats& stats, F&& f) {
-  auto t0 = Clock::now();
+auto Flow::guarded(const std::string& id, Stats& stats, F&& f) {
   struct Busy {
     Stats& s;
-    Clock::time_point t0;
+    Clock::time_point t0 = Clock::now();
     ~Busy() {
-      s.busy_ns += static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+      auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+      s.busy_ns += ns;
+      s.latency.record(ns);
     }
-  } busy{stats, t0};
+  } busy{stats};
   try {
     return f();
   } catch (const NodeError&) {
+    throw;
+  } catch (const RunCancelled&) {
     throw;
   } catch (const std::exception& e) {
     throw NodeError(id, e.what());
@@ -58,7 +104,34 @@ auto guarded(const std::string& id, Stats& stats, F&& f) {
   }
 }
 
-}  // namespace
+void Flow::stop(StopReason why, bool cancel) {
+  StopReason none = StopReason::none;
+  reason_.compare_exchange_strong(none, why);
+  stop_.store(true);
+  if (!cancel) return;
+  {
+    std::lock_guard l(context_mutex_);
+    if (context_) context_->cancel_group_execution();
+  }
+  abort_nodes();
+}
+
+void Flow::abort_nodes() {
+  for (auto& p : plan_.chain) std::visit([](auto& body) { body->abort(); }, p.body);
+}
+
+FlowSnapshot Flow::snapshot() const {
+  FlowSnapshot s;
+  s.read = read_.load();
+  s.finished = finished_.load();
+  s.rejected = rejected_.load();
+  const auto& source = *std::get<std::unique_ptr<SourceNode>>(plan_.chain.front().body);
+  s.bytes_read = source.bytes_read();
+  s.bytes_total = source.bytes_total();
+  for (std::size_t i = 0; i < plan_.chain.size(); ++i)
+    s.node_out.emplace_back(plan_.chain[i].entry->id, stats_[i].out.load());
+  return s;
+}
 
 FlowResult Flow::run(const RunContext& ctx) {
   auto& chain = plan_.chain;
@@ -79,15 +152,13 @@ FlowResult Flow::run(const RunContext& ctx) {
     allow_more.emplace(oneapi::tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
   oneapi::tbb::task_arena arena(threads);
 
-  std::vector<Stats> stats(chain.size());
-  Stats rejects_stats;
-  std::atomic<std::uint64_t> read{0}, rejected{0};
-  std::atomic<bool> budget_exceeded{false};
-  WriteCounts written;  // only the serial sink node touches it
+  Stats* stats = stats_.get();
   std::atomic<std::int64_t> in_flight{0};
+  WriteCounts written;  // only the serial sink node touches it
   FlowResult result;
   result.threads = threads;
   auto start = Clock::now();
+  Watchdog watchdog(*this, deadline_);
 
   // The graph must be built inside execute(): it runs in the arena it was constructed in.
   arena.execute([&] {
@@ -101,12 +172,11 @@ FlowResult Flow::run(const RunContext& ctx) {
       if (rs.empty()) return;
       rejects_.write(rs, header);
       if (on_rejects) on_rejects(rs, header);
-      auto total = rejected += rs.size();
+      auto total = rejected_ += rs.size();
+      finished_ += rs.size();
       in_flight -= static_cast<std::int64_t>(rs.size());
-      if (plan_.budget.max_rejects && total > static_cast<std::uint64_t>(*plan_.budget.max_rejects)) {
-        budget_exceeded = true;
-        stop_.store(true);
-      }
+      if (plan_.budget.max_rejects && total > static_cast<std::uint64_t>(*plan_.budget.max_rejects))
+        stop(StopReason::error_budget, false);
     };
 
     std::uint64_t sequence = 0;
@@ -124,7 +194,7 @@ FlowResult Flow::run(const RunContext& ctx) {
       }
       ++sequence;
       auto n = batch->records.size() + batch->rejects.size();
-      read += n;
+      read_ += n;
       in_flight += static_cast<std::int64_t>(n);
       stats[0].in += n;
       stats[0].out += batch->records.size();
@@ -134,7 +204,7 @@ FlowResult Flow::run(const RunContext& ctx) {
 
     flow::function_node<RejectMessage, flow::continue_msg> rejects_node(
         g, flow::serial, [&](const RejectMessage& m) {
-          guarded("rejects", rejects_stats, [&] { write_rejects(*m.rejects, m.header.get()); });
+          guarded("rejects", rejects_stats_, [&] { write_rejects(*m.rejects, m.header.get()); });
           finish_piece(m.ticket);
           return flow::continue_msg();
         });
@@ -172,14 +242,15 @@ FlowResult Flow::run(const RunContext& ctx) {
       Batch& b = *m.batch;
       stats[last].in += b.records.size();
       // Rejects still in the batch come from a source wired straight to the sink.
-      guarded("rejects", rejects_stats, [&] { write_rejects(b.rejects, b.raw_header.get()); });
+      guarded("rejects", rejects_stats_, [&] { write_rejects(b.rejects, b.raw_header.get()); });
       b.rejects.clear();
       WriteCounts c = guarded(sink_id, stats[last], [&] { return sink.write(b); });
       written += c;
+      finished_ += c.total();
       in_flight -= static_cast<std::int64_t>(c.total());
       stats[last].out += c.total();
       stats[last].rejected += b.rejects.size();
-      guarded("rejects", rejects_stats, [&] { write_rejects(b.rejects, b.raw_header.get()); });
+      guarded("rejects", rejects_stats_, [&] { write_rejects(b.rejects, b.raw_header.get()); });
       finish_piece(m.ticket);
       return flow::continue_msg();
     });
@@ -198,24 +269,34 @@ FlowResult Flow::run(const RunContext& ctx) {
     }
     flow::make_edge(*tail, sink_node);
 
+    {
+      std::lock_guard l(context_mutex_);
+      context_ = &tgc;
+    }
+    // A stop that came before the context existed (a signal during start-up) still cancels.
+    if (reason_.load() == StopReason::deadline || reason_.load() == StopReason::interrupted) tgc.cancel_group_execution();
     input.activate();
     try {
       g.wait_for_all();
+    } catch (const RunCancelled&) {
+      // The run was being cancelled anyway; the rows involved are counted as not processed.
     } catch (...) {
       result.error = std::current_exception();
     }
+    std::lock_guard l(context_mutex_);
+    context_ = nullptr;
   });
 
-  result.budget_exceeded = budget_exceeded.load();
-  result.stopped = stop_.load() && !result.budget_exceeded;
-  if (plan_.budget.max_reject_ratio && read > 0) {
+  result.stop = reason_.load();
+  if (result.stop == StopReason::none && plan_.budget.max_reject_ratio && read_ > 0) {
     // rejected / read > ratio, compared exactly: rejected * 10^scale > units * read.
     const Decimal& ratio = *plan_.budget.max_reject_ratio;
     using detail::Int128;
-    Int128 lhs = static_cast<Int128>(rejected.load()) * detail::pow10_128(ratio.scale());
-    if (lhs > static_cast<Int128>(ratio.units()) * static_cast<Int128>(read.load())) result.budget_exceeded = true;
+    Int128 lhs = static_cast<Int128>(rejected_.load()) * detail::pow10_128(ratio.scale());
+    if (lhs > static_cast<Int128>(ratio.units()) * static_cast<Int128>(read_.load()))
+      result.stop = StopReason::error_budget;
   }
-  bool complete = !result.error && !result.stopped && !result.budget_exceeded;
+  bool complete = !result.error && result.stop == StopReason::none;
   try {
     WriteCounts undone = sink.close(complete);
     written.inserted -= undone.inserted;
@@ -228,14 +309,28 @@ FlowResult Flow::run(const RunContext& ctx) {
   }
 
   result.wall = Clock::now() - start;
-  result.read = read;
+  result.read = read_;
   result.sink = written;
-  result.rejected = rejected;
+  result.rejected = rejected_;
   result.not_processed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight.load()));
   result.bytes_read = source.bytes_read();
+  result.bytes_total = source.bytes_total();
   for (std::size_t i = 0; i < chain.size(); ++i) {
-    result.nodes.push_back(NodeCounts{chain[i].entry->id, std::string(chain[i].type->name), stats[i].in,
-                                      stats[i].out, stats[i].rejected, stats[i].busy_ns.load() / 1e9});
+    const Stats& s = stats[i];
+    NodeCounts n;
+    n.id = chain[i].entry->id;
+    n.type = std::string(chain[i].type->name);
+    n.in = s.in;
+    n.out = s.out;
+    n.rejected = s.rejected;
+    n.calls = s.latency.count();
+    n.busy_seconds = static_cast<double>(s.busy_ns.load()) / 1e9;
+    n.retries = std::visit([](const auto& body) { return body->retries(); }, chain[i].body);
+    n.p50 = static_cast<double>(s.latency.percentile(0.50)) / 1e9;
+    n.p95 = static_cast<double>(s.latency.percentile(0.95)) / 1e9;
+    n.p99 = static_cast<double>(s.latency.percentile(0.99)) / 1e9;
+    n.max = static_cast<double>(s.latency.max()) / 1e9;
+    result.nodes.push_back(n);
   }
   if (complete && !result.error && result.not_processed != 0) {
     result.error = std::make_exception_ptr(std::logic_error(

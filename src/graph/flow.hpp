@@ -7,13 +7,23 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <oneapi/tbb/task_group.h>
+
+#include "core/histogram.hpp"
 #include "graph/plan.hpp"
 #include "nodes/sink/rejects_writer.hpp"
 
 namespace sluice {
+
+// Why a run ended before its input did.
+enum class StopReason { none, error_budget, deadline, interrupted, lock_lost };
+std::string_view to_string(StopReason);
 
 struct NodeCounts {
   std::string id;
@@ -21,7 +31,10 @@ struct NodeCounts {
   std::uint64_t in = 0;        // records received
   std::uint64_t out = 0;       // records passed on (or written, for a sink)
   std::uint64_t rejected = 0;  // records this node rejected
+  std::uint64_t calls = 0;     // batches handled
+  std::uint64_t retries = 0;   // operations the node tried again
   double busy_seconds = 0;     // summed over all the node's concurrent calls
+  double p50 = 0, p95 = 0, p99 = 0, max = 0;  // seconds per batch
 };
 
 struct FlowResult {
@@ -29,15 +42,22 @@ struct FlowResult {
   WriteCounts sink;                 // what the sink did with the rows that reached it
   std::uint64_t rejected = 0;       // rows in the rejects output
   std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
-  bool stopped = false;             // stopped early on request (deadline, signal)
-  bool budget_exceeded = false;     // more rejects than the supplier's error budget allows
+  StopReason stop = StopReason::none;
   std::exception_ptr error;         // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
   std::uint64_t bytes_read = 0;
+  std::optional<std::uint64_t> bytes_total;
   int threads = 0;
   std::chrono::duration<double> wall{};
 
   bool identity_holds() const { return read == sink.total() + rejected + not_processed; }
+};
+
+// A live view of a running flow, for progress lines.
+struct FlowSnapshot {
+  std::uint64_t read = 0, finished = 0, rejected = 0, bytes_read = 0;
+  std::optional<std::uint64_t> bytes_total;
+  std::vector<std::pair<std::string, std::uint64_t>> node_out;  // records each node passed on
 };
 
 // A fatal error inside a node, named after it.
@@ -53,22 +73,47 @@ class NodeError : public std::runtime_error {
 
 class Flow {
  public:
-  Flow(Plan& plan, RejectsWriter& rejects) : plan_(plan), rejects_(rejects) {}
+  Flow(Plan& plan, RejectsWriter& rejects);
+  ~Flow();
 
   // Opens every node (StartupError escapes from here), runs the graph to the end and closes the
   // nodes. Fatal errors are returned in the result, not thrown.
   FlowResult run(const RunContext& ctx);
 
-  // Asks a running flow to stop reading; rows already read still finish. Safe from any thread.
-  void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+  // Ends the run early; the first reason given is the one reported. Graceful (cancel = false): the
+  // source stops reading and rows already read finish. Cancelling also drops queued batches (their
+  // rows count as not processed) and aborts long operations in the nodes. Safe from any thread.
+  void stop(StopReason why, bool cancel);
+
+  // The run is cancelled at this time (a deadline); call before run().
+  void set_deadline(std::chrono::steady_clock::time_point at) { deadline_ = at; }
+
+  FlowSnapshot snapshot() const;
 
   // Called with each group of rejects as it is written (the run's ledger keeps them too).
   std::function<void(const std::vector<Reject>&, const std::vector<std::string>*)> on_rejects;
 
  private:
+  struct Stats {
+    std::atomic<std::uint64_t> in{0}, out{0}, rejected{0}, busy_ns{0};
+    LatencyHistogram latency;
+  };
+  template <class F>
+  auto guarded(const std::string& id, Stats& stats, F&& f);
+  void abort_nodes();
+
   Plan& plan_;
   RejectsWriter& rejects_;
   std::atomic<bool> stop_{false};
+  std::atomic<StopReason> reason_{StopReason::none};
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+
+  std::unique_ptr<Stats[]> stats_;
+  Stats rejects_stats_;
+  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0};
+
+  mutable std::mutex context_mutex_;
+  oneapi::tbb::task_group_context* context_ = nullptr;  // while the graph runs
 };
 
 }  // namespace sluice

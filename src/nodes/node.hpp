@@ -48,9 +48,19 @@ class StartupError : public std::runtime_error {
   Diagnostics diags_;
 };
 
+// Thrown by a node body whose work was cut short because the run is being cancelled: the rows it
+// held are counted as not processed, and the run ends with the reason it was cancelled for.
+class RunCancelled : public std::runtime_error {
+ public:
+  RunCancelled() : std::runtime_error("cancelled") {}
+};
+
 class SourceNode {
  public:
   virtual ~SourceNode() = default;
+  // Called from another thread when the run is cancelled: cut blocking work short.
+  virtual void abort() {}
+  virtual std::uint64_t retries() const { return 0; }
   virtual void open(const RunContext& ctx) = 0;
   // Fills out with up to max_records input rows (records and rejects together); false once the
   // input is exhausted and nothing was added.
@@ -62,6 +72,8 @@ class SourceNode {
 class TransformNode {
  public:
   virtual ~TransformNode() = default;
+  virtual void abort() {}
+  virtual std::uint64_t retries() const { return 0; }  // operations tried again (transfers, say)
   virtual void open(const RunContext&) {}
   // Works on every record of the batch; records it cannot accept move to batch.rejects.
   // Must not throw for bad data: a throw is a fatal error that stops the run.
@@ -71,6 +83,10 @@ class TransformNode {
 class SinkNode {
  public:
   virtual ~SinkNode() = default;
+  // Called from another thread when the run is cancelled: abandon a write in progress (it must then
+  // throw RunCancelled and leave nothing half-written).
+  virtual void abort() {}
+  virtual std::uint64_t retries() const { return 0; }  // batches tried again after a transient failure
   virtual void open(const RunContext& ctx) = 0;
   // Writes every record of the batch durably (as far as the sink can) before returning. Records the
   // destination refuses (a constraint, say) move to batch.rejects; every other record is counted.

@@ -12,6 +12,9 @@
 #include "clients/pg_ledger.hpp"
 #include "clients/pg_schema.hpp"
 #include "runtime/fingerprint.hpp"
+#include "runtime/log.hpp"
+#include "runtime/report.hpp"
+#include "runtime/signals.hpp"
 
 namespace sluice {
 namespace {
@@ -83,7 +86,7 @@ class LockWatch {
       l.lock();
       if (!held) {
         lost_ = true;
-        flow.request_stop();
+        flow.stop(StopReason::lock_lost, true);
         return;
       }
     }
@@ -113,6 +116,7 @@ class LockWatch {
 
 RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   RunOutcome outcome;
+  const std::string started_at = utc_now_rfc3339();
   const Plan& plan = *pipeline.plan;
   RunContext ctx;
   ctx.input = options.input;
@@ -154,10 +158,18 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       l->add_rejects(id, rs, header);
     };
   }
+  if (plan.run.deadline) flow.set_deadline(std::chrono::steady_clock::now() + *plan.run.deadline);
+  log_info("run started", {{"supplier", pipeline.supplier.name},
+                           {"input", options.input.empty() ? "-" : options.input},
+                           {"run_id", std::to_string(ctx.run_id), true},
+                           {"dry_run", options.dry_run ? "true" : "false", true}});
   bool lock_lost = false;
   try {
+    std::optional<SignalWatcher> signals;
+    if (options.handle_signals) signals.emplace([&flow](int) { flow.stop(StopReason::interrupted, true); });
     std::optional<LockWatch> watch;
     if (lock) watch.emplace(*lock, flow);
+    Progress progress(flow, options.progress);
     outcome.flow = flow.run(ctx);
     lock_lost = watch && watch->lost();
   } catch (const StartupError&) {
@@ -185,14 +197,18 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       outcome.error = "unknown error";
     }
     outcome.code = ExitCode::failure;
-  } else if (lock_lost) {
+  } else if (lock_lost || outcome.flow.stop == StopReason::lock_lost) {
     outcome.error = "lost the supplier lock (its database connection broke and the lock could not be taken again)";
     outcome.code = ExitCode::failure;
-  } else if (outcome.flow.budget_exceeded) {
+  } else if (outcome.flow.stop == StopReason::error_budget) {
     outcome.error = "error budget exceeded: " + std::to_string(outcome.flow.rejected) + " of " +
                     std::to_string(outcome.flow.read) + " rows rejected";
     outcome.code = ExitCode::error_budget;
-  } else if (outcome.flow.stopped) {
+  } else if (outcome.flow.stop == StopReason::deadline) {
+    outcome.error = "deadline exceeded";
+    outcome.code = ExitCode::deadline;
+  } else if (outcome.flow.stop == StopReason::interrupted) {
+    outcome.error = "interrupted";
     outcome.code = ExitCode::interrupted;
   } else if (!outcome.flow.identity_holds()) {
     outcome.error = "accounting identity violated";
@@ -221,6 +237,19 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
                        redact_error(e.what(), ctx.db);
     }
   }
+
+  ReportContext report{pipeline, options, outcome, options.version, started_at, utc_now_rfc3339()};
+  auto write_output = [&](const std::string& path, const std::string& what, const std::string& text) {
+    if (path.empty()) return;
+    try {
+      write_atomically(path, text);
+    } catch (const std::exception& e) {
+      if (outcome.code == ExitCode::success) outcome.code = ExitCode::failure;
+      outcome.error += std::string(outcome.error.empty() ? "" : "; ") + "cannot write the " + what + ": " + e.what();
+    }
+  };
+  write_output(options.report_path, "report", render_report(report));
+  write_output(options.metrics_path, "metrics", render_metrics(report));
   return outcome;
 }
 
@@ -269,6 +298,34 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
                      static_cast<long long>(o.run_id));
   if (!o.error.empty()) line("  error: %s\n", o.error.c_str());
   return out;
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+void log_summary(const RunOutcome& o, const Pipeline& pipeline) {
+  const FlowResult& f = o.flow;
+  auto n = [](std::uint64_t v) { return LogField{"", std::to_string(v), true}; };
+  auto field = [&](const char* k, std::uint64_t v) {
+    LogField x = n(v);
+    x.key = k;
+    return x;
+  };
+  std::vector<LogField> fields{{"supplier", pipeline.supplier.name},
+                               {"exit_code", std::to_string(to_int(o.code)), true},
+                               field("read", f.read),
+                               field("written", f.sink.written),
+                               field("inserted", f.sink.inserted),
+                               field("updated", f.sink.updated),
+                               field("unchanged", f.sink.unchanged),
+                               field("rejected", f.rejected),
+                               field("not_processed", f.not_processed),
+                               {"identity_holds", f.identity_holds() ? "true" : "false", true},
+                               {"wall_seconds", std::to_string(f.wall.count()), true}};
+  if (o.run_id) fields.push_back({"run_id", std::to_string(o.run_id), true});
+  if (!o.error.empty()) fields.push_back({"error", o.error});
+  log_info("run finished", fields);
 }
 
 }  // namespace sluice

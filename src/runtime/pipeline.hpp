@@ -14,6 +14,7 @@
 #include "graph/flow.hpp"
 #include "graph/plan.hpp"
 #include "runtime/exit_codes.hpp"
+#include "runtime/progress.hpp"
 
 namespace sluice {
 
@@ -45,6 +46,11 @@ struct RunOptions {
   std::string db{};      // connection string (--db / SLUICE_DB / PG* variables)
   bool dry_run = false;
   std::vector<std::pair<std::string, std::string>> overrides{};  // for the configuration fingerprint
+  std::string report_path{};   // --report: JSON report of the run
+  std::string metrics_path{};  // --metrics: Prometheus textfile
+  ProgressMode progress = ProgressMode::never;
+  bool handle_signals = false;  // SIGINT/SIGTERM stop the run (the caller blocked them first)
+  std::string version{};
 };
 
 class SupplierLocked : public std::runtime_error {
@@ -67,5 +73,8 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options);
 
 // The end-of-run summary, with the accounting identity, for people.
 std::string format_summary(const RunOutcome& outcome, const Pipeline& pipeline);
+
+// The same as one structured log event (for --log-format json).
+void log_summary(const RunOutcome& outcome, const Pipeline& pipeline);
 
 }  // namespace sluice

@@ -186,12 +186,12 @@ TEST(Flow, AStopRequestEndsTheRunWithUnfinishedRowsCounted) {
   Flow flow(t.plan, t.rejects);
   std::thread stopper([&] {
     while (g_finished.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    flow.request_stop();
+    flow.stop(StopReason::interrupted, false);
   });
   FlowResult r = flow.run(RunContext{});
   stopper.join();
   EXPECT_FALSE(r.error);
-  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.stop, StopReason::interrupted);
   EXPECT_LT(r.read, 1'000'000u);
   EXPECT_TRUE(r.identity_holds());
 }

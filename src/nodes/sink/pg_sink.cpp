@@ -3,6 +3,7 @@
 
 #include <xxhash.h>
 
+#include <atomic>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -125,7 +126,23 @@ class PgSink final : public SinkNode {
     if (atomic_) run_tx_ = std::make_unique<pqxx::work>(*conn_, "sluice_run");
   }
 
+  // Cancels the statement in progress from another session: libpq's own cancel would touch this
+  // session's connection from a second thread.
+  void abort() override {
+    aborted_ = true;
+    int pid = backend_pid_.load();
+    if (pid == 0) return;
+    try {
+      auto c = connect(ctx_.db);
+      pqxx::nontransaction n{*c};
+      n.exec_params("SELECT pg_cancel_backend($1)", pid);
+    } catch (const std::exception&) {
+      // The server is gone: the statement is gone with it.
+    }
+  }
+
   WriteCounts write(Batch& batch) override {
+    if (aborted_) throw RunCancelled();
     // A key given twice in one batch would make the merge fail (21000); the last occurrence wins
     // and the earlier ones are rejected, so every row is still accounted for.
     std::unordered_map<std::string_view, std::size_t> last;
@@ -153,6 +170,8 @@ class PgSink final : public SinkNode {
     staged_ += counts;
     return counts;
   }
+
+  std::uint64_t retries() const override { return retries_.load(); }
 
   WriteCounts close(bool complete) override {
     if (!run_tx_) return {};
@@ -198,6 +217,7 @@ class PgSink final : public SinkNode {
 
   void connect_session() {
     conn_ = connect(ctx_.db);
+    backend_pid_ = conn_->backendpid();
     pqxx::nontransaction n{*conn_};
     n.exec0("CREATE TEMP TABLE IF NOT EXISTS sluice_keys (sku text, row_hash bigint) ON COMMIT DELETE ROWS");
     n.exec0(
@@ -312,6 +332,7 @@ class PgSink final : public SinkNode {
         --attempt;  // not a failure: the same rows again, the careful way
         continue;
       } catch (const std::exception& e) {
+        if (aborted_) throw RunCancelled();  // the statement was cancelled on purpose; its batch rolled back
         if (is_data_error(e)) {
           if (end - begin == 1) {
             reject(batch, rows[begin].record, "database", first_line(e.what()));
@@ -325,6 +346,7 @@ class PgSink final : public SinkNode {
         // An all-or-nothing run cannot survive losing its transaction; a per-batch run retries the batch,
         // which the idempotent merge makes safe even when the commit's fate was unknown.
         if (!is_transient(e) || atomic_ || attempt >= max_attempts_) throw;
+        ++retries_;
         std::this_thread::sleep_for(backoff(attempt));
         try {
           connect_session();
@@ -365,6 +387,9 @@ class PgSink final : public SinkNode {
   std::string table_quoted_, diff_sql_, update_sql_;
   WriteCounts staged_;
   bool new_supplier_ = false;
+  std::atomic<bool> aborted_{false};
+  std::atomic<int> backend_pid_{0};
+  std::atomic<std::uint64_t> retries_{0};
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

@@ -1,8 +1,6 @@
 // csv_source: reads a delimited feed lazily and maps its columns to record fields by header name.
 #include "nodes/source/csv_source.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include <iostream>
 
 #include "nodes/source/csv_reader.hpp"
+#include "nodes/source/fd_input.hpp"
 
 namespace sluice {
 namespace {
@@ -43,19 +42,14 @@ class CsvSource final : public SourceNode {
       diags.add(Diagnostic{"sluice", 0, 0, id_, "no input: give --input FILE (or '-' for standard input)"});
       throw StartupError(diags);
     }
-    if (path == "-") {
-      in_ = &std::cin;
-    } else {
-      file_.rdbuf()->pubsetbuf(nullptr, 0);
-      file_.open(path, std::ios::binary);
-      if (!file_) {
-        diags.add(Diagnostic{path, 0, 0, "", std::string("cannot open input: ") + std::strerror(errno)});
-        throw StartupError(diags);
-      }
-      struct stat st {};
-      if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total_ = static_cast<std::uint64_t>(st.st_size);
-      in_ = &file_;
+    try {
+      input_.open(path);
+    } catch (const std::runtime_error& e) {
+      diags.add(Diagnostic{path, 0, 0, "", e.what()});
+      throw StartupError(diags);
     }
+    total_ = input_.size();
+    in_ = std::make_unique<std::istream>(&input_);
     input_name_ = path == "-" ? "<stdin>" : path;
 
     CsvDialect dialect;
@@ -109,6 +103,8 @@ class CsvSource final : public SourceNode {
     width_ = schema_.size();  // final by now: later nodes have added the fields they produce
   }
 
+  void abort() override { input_.abort(); }
+
   bool next(Batch& out, std::size_t max_records) override {
     out.raw_header = header_;
     std::size_t n = 0;
@@ -139,6 +135,8 @@ class CsvSource final : public SourceNode {
       r.raw = std::move(rec.fields);
       out.records.push_back(std::move(r));
     }
+    // Rows read before an abort are handed on all the same: the cancelled run counts them as not processed.
+    if (input_.aborted()) return n > 0;
     // A read error must not pass for the end of the feed: that would import a truncated catalogue.
     if (n < max_records && reader_->io_error())
       throw std::runtime_error("read error on " + input_name_ + " after " + std::to_string(reader_->bytes_consumed()) +
@@ -163,8 +161,8 @@ class CsvSource final : public SourceNode {
   const Schema& schema_;
   std::vector<Slot> slots_;
   std::size_t width_ = 0;
-  std::ifstream file_;
-  std::istream* in_ = nullptr;
+  FdInput input_;
+  std::unique_ptr<std::istream> in_;
   std::string input_name_;
   std::optional<std::uint64_t> total_;
   std::unique_ptr<CsvReader> reader_;
