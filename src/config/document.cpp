@@ -144,9 +144,12 @@ void Document::set(std::string_view path, std::string_view value, std::string_vi
     diags.add(Diagnostic{std::string(origin), 0, 0, "", "'" + std::string(path) + "' is not a key path like a.b.c"});
     return;
   }
+  // A value is taken as plain text, so that "-" or "a: b" mean what they say; flow syntax ([a, b] or
+  // {k: v}) gives a list or a map.
   YAML::Node parsed;
   try {
-    parsed = YAML::Load(std::string(value));
+    bool flow = !value.empty() && (value.front() == '[' || value.front() == '{');
+    parsed = flow ? YAML::Load(std::string(value)) : YAML::Node(std::string(value));
   } catch (const YAML::Exception& e) {
     diags.add(Diagnostic{std::string(origin), 0, 0, std::string(path), "value is not valid YAML: " + e.msg});
     return;

@@ -25,8 +25,8 @@ class Document {
   const std::string& name() const { return name_; }
 
   // Replaces (or adds) the value at a dotted path, e.g. "run.threads" or "nodes.out.path", where a
-  // segment inside a sequence selects the element by its `id` or by its index. The value is parsed as
-  // YAML, so "4" is a number and "[a, b]" a list. Problems go to diags.
+  // segment inside a sequence selects the element by its `id` or by its index. The value is a plain
+  // scalar, or a list or map when written in flow syntax ("[a, b]", "{k: v}"). Problems go to diags.
   void set(std::string_view path, std::string_view value, std::string_view origin, Diagnostics& diags);
 
   // A diagnostic positioned at node, or at fallback when node has no position (a missing key).

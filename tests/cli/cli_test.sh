@@ -99,5 +99,71 @@ done
 check "dot output" contains graph.dot '"check" -> "price";'
 check "dot shows the rejects output" contains graph.dot '"check" -> "rejects"'
 
+# Run controls. A feed that stalls after 3,000 rows: the deadline cancels the read that waits for more.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+# The feeder writes 3,000 rows into a FIFO, then holds it open without writing; it is killed afterwards.
+slow_feed() {
+  rm -f slow.fifo
+  mkfifo slow.fifo
+  { head -n 3001 feed.csv; exec sleep 60; } >slow.fifo 2>/dev/null &
+  feeder=$!
+}
+slow_feed
+start=$(date +%s%N)
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i slow.fifo --deadline 1s \
+  --set nodes.out.path=deadline.ndjson --rejects deadline_rejects.ndjson --report deadline.json --metrics deadline.prom \
+  --progress never 2>deadline.err
+rc=$?
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+kill "$feeder" 2>/dev/null
+check "deadline exits 3" test "$rc" -eq 3
+check "deadline stops the process well before the stalled input ends ($elapsed_ms ms)" test "$elapsed_ms" -lt 30000
+check "deadline report says so" grep -q '"status": "deadline"' deadline.json
+check "deadline report keeps the identity" grep -q '"identity_holds": true' deadline.json
+check "deadline counts the stalled rows as not processed" grep -Eq '"not_processed": [1-9]' deadline.json
+check "report validates against its schema" "$py" -c "
+import json, sys, jsonschema
+schema = json.load(open('$src/docs/report.schema.json'))
+jsonschema.Draft202012Validator(schema).validate(json.load(open('deadline.json')))"
+check "metrics are Prometheus text" grep -q '^sluice_run_exit_code{supplier="acme"} 3$' deadline.prom
+check "metrics carry the identity's buckets" grep -q '^sluice_run_rows{supplier="acme",outcome="not_processed"} [1-9]' deadline.prom
+
+# SIGTERM: the same graceful stop, exit 130, report written.
+slow_feed
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i slow.fifo \
+  --set nodes.out.path=term.ndjson --rejects term_rejects.ndjson --report term.json --progress never 2>term.err &
+pid=$!
+for _ in $(seq 1 100); do grep -q "run started" term.err 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+kill "$feeder" 2>/dev/null
+check "SIGTERM exits 130" test "$rc" -eq 130
+check "SIGTERM report says interrupted" grep -q '"status": "interrupted"' term.json
+check "SIGTERM keeps the identity" grep -q '"identity_holds": true' term.json
+check "SIGTERM output is whole" test -s term.ndjson
+
+# A node that fails at run time (its output device is full) fails the run, names the node, writes the report.
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=- --rejects full_rejects.ndjson --report full.json --progress never >/dev/full 2>full.err
+rc=$?
+check "a failing node exits 1" test "$rc" -eq 1
+check "the error names the node" grep -q "node 'out': cannot write" full.err
+check "the failed run's report is written" grep -q '"status": "failed"' full.json
+check "the failed run's report keeps the identity" grep -q '"identity_holds": true' full.json
+
+# JSON logs and the graph drawn with a run's counts.
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=json.ndjson --rejects json_rejects.ndjson --report run.json --log-format json 2>json.log
+check "json logs are JSON lines" "$py" -c "
+import json
+lines = [json.loads(l) for l in open('json.log') if l.strip()]
+assert lines and all('message' in l and 'level' in l for l in lines)
+assert lines[-1]['message'] == 'run finished' and lines[-1]['identity_holds'] is True"
+"$SLUICE" graph "$src/graphs/products_to_file.yaml" --dot --report run.json >counted.dot
+check "dot edges carry the run's counts" grep -Eq '"check" -> "price" \[label="[0-9]+"\];' counted.dot
+
 echo "$passed passed, $failed failed"
 test "$failed" -eq 0
