@@ -64,6 +64,16 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
+const ObjectSpec& images_spec() {
+  static const ObjectSpec spec{{
+      {"on_failure", Kind::choice, "when an image cannot be downloaded: reject the row, or keep it without an image",
+       false, "reject", {}, {}, {"reject", "keep"}},
+      {"allow_networks", Kind::string_list,
+       "CIDRs image URLs may reach although they are loopback or private (e.g. 127.0.0.1/32 for tests)"},
+  }};
+  return spec;
+}
+
 }  // namespace
 
 std::string_view to_string(FieldType t) {
@@ -91,6 +101,7 @@ const ObjectSpec& supplier_spec() {
       {"feed", Kind::object, "feed format and dialect", false, "", {}, {}, {}, &feed_spec()},
       {"fields", Kind::object_map, "record fields: name -> column and rules", true, "", {}, {}, {}, &field_rule_spec()},
       {"pricing", Kind::object, "pricing rules for the price node", false, "", {}, {}, {}, &pricing_spec()},
+      {"images", Kind::object, "image download policy for the http_fetch node", false, "", {}, {}, {}, &images_spec()},
   }};
   return spec;
 }
@@ -190,6 +201,10 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     columns_seen.push_back(r.column);
     s.fields.push_back(std::move(r));
   }
+
+  Settings images(lookup(root, {"images"}), &images_spec());
+  s.images.reject_on_failure = images.string("on_failure") == "reject";
+  s.images.allow_networks = images.string_list("allow_networks");
 
   s.key = top.string("key");
   s.mode = top.string("mode");

@@ -53,6 +53,11 @@ struct PricingSettings {
   YAML::Node where;
 };
 
+struct ImagePolicy {
+  bool reject_on_failure = true;            // else the record is kept without an image
+  std::vector<std::string> allow_networks;  // CIDRs downloads may reach despite the private-address guard
+};
+
 struct Supplier {
   std::string name;
   std::string currency;
@@ -64,6 +69,7 @@ struct Supplier {
   FeedSettings feed;
   std::vector<FieldRule> fields;
   std::optional<PricingSettings> pricing;
+  ImagePolicy images;
 
   const FieldRule* field(std::string_view field_name) const;
 };

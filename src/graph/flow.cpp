@@ -210,31 +210,71 @@ FlowResult Flow::run(const RunContext& ctx) {
         });
 
     using Transform = flow::multifunction_node<Message, std::tuple<Message, RejectMessage>>;
+    using Async = flow::async_node<Message, Message>;
+    // Sends a batch's rejects to the rejects node and the batch itself on.
+    auto split = [&](const Message& m, Transform::output_ports_type& ports) {
+      Batch& b = *m.batch;
+      if (!b.rejects.empty()) {
+        m.ticket->pieces.fetch_add(1);
+        // Source rejects and this node's arrive here together; the output reads best in line order.
+        std::stable_sort(b.rejects.begin(), b.rejects.end(),
+                         [](const Reject& x, const Reject& y) { return x.line < y.line; });
+        RejectMessage r{std::make_shared<std::vector<Reject>>(std::move(b.rejects)), b.raw_header, m.ticket};
+        b.rejects.clear();
+        std::get<1>(ports).try_put(r);
+      }
+      // Emptied batches go on too: the sequencer needs every sequence number.
+      std::get<0>(ports).try_put(m);
+    };
     std::vector<std::unique_ptr<Transform>> transforms;
+    std::vector<std::unique_ptr<Async>> asyncs;
+    std::vector<flow::receiver<Message>*> stage_in;  // where each transform stage takes batches
     for (std::size_t i = 1; i + 1 < chain.size(); ++i) {
-      auto& body = *std::get<std::unique_ptr<TransformNode>>(chain[i].body);
       const std::string& id = chain[i].entry->id;
       std::size_t concurrency = chain[i].concurrency ? chain[i].concurrency : std::size_t{flow::unlimited};
-      transforms.push_back(std::make_unique<Transform>(
-          g, concurrency, [&, i, id](const Message& m, Transform::output_ports_type& ports) {
-            Batch& b = *m.batch;
-            std::size_t rejects_before = b.rejects.size();
-            stats[i].in += b.records.size();
-            guarded(id, stats[i], [&] { body.process(b); });
-            stats[i].out += b.records.size();
-            stats[i].rejected += b.rejects.size() - rejects_before;
-            if (!b.rejects.empty()) {
-              m.ticket->pieces.fetch_add(1);
-              // Source rejects and this node's arrive here together; the output reads best in line order.
-              std::stable_sort(b.rejects.begin(), b.rejects.end(),
-                               [](const Reject& x, const Reject& y) { return x.line < y.line; });
-              RejectMessage r{std::make_shared<std::vector<Reject>>(std::move(b.rejects)), b.raw_header, m.ticket};
-              b.rejects.clear();
-              std::get<1>(ports).try_put(r);
-            }
-            // Emptied batches go on too: the sequencer needs every sequence number.
-            std::get<0>(ports).try_put(m);
-          }));
+      if (auto* sync = std::get_if<std::unique_ptr<TransformNode>>(&chain[i].body)) {
+        TransformNode& body = **sync;
+        transforms.push_back(std::make_unique<Transform>(
+            g, concurrency, [&, i, id](const Message& m, Transform::output_ports_type& ports) {
+              Batch& b = *m.batch;
+              std::size_t rejects_before = b.rejects.size();
+              stats[i].in += b.records.size();
+              guarded(id, stats[i], [&] { body.process(b); });
+              stats[i].out += b.records.size();
+              stats[i].rejected += b.rejects.size() - rejects_before;
+              split(m, ports);
+            }));
+        stage_in.push_back(transforms.back().get());
+        continue;
+      }
+      // Work that completes on another thread: the body hands the batch over and returns, and the
+      // reservation keeps wait_for_all() from returning until `done` has put the batch back.
+      AsyncTransformNode& body = *std::get<std::unique_ptr<AsyncTransformNode>>(chain[i].body);
+      asyncs.push_back(std::make_unique<Async>(g, flow::unlimited, [&, i, id](const Message& m, Async::gateway_type& gw) {
+        Batch& b = *m.batch;
+        std::size_t rejects_before = b.rejects.size();
+        stats[i].in += b.records.size();
+        auto t0 = Clock::now();
+        Stats& st = stats[i];
+        gw.reserve_wait();
+        try {
+          body.start(m.batch, [&gw, &st, m, t0, rejects_before] {
+            auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+            st.busy_ns += ns;
+            st.latency.record(ns);
+            st.out += m.batch->records.size();
+            st.rejected += m.batch->rejects.size() - rejects_before;
+            gw.try_put(m);
+            gw.release_wait();
+          });
+        } catch (const std::exception& e) {
+          gw.release_wait();
+          throw NodeError(id, e.what());
+        }
+      }));
+      transforms.push_back(std::make_unique<Transform>(g, flow::unlimited, split));
+      flow::make_edge(*asyncs.back(), *transforms.back());
+      stage_in.push_back(asyncs.back().get());
     }
 
     const std::size_t last = chain.size() - 1;
@@ -257,11 +297,12 @@ FlowResult Flow::run(const RunContext& ctx) {
     flow::sequencer_node<Message> sequencer(g, [](const Message& m) { return m.batch->sequence; });
 
     flow::make_edge(input, limiter);
+    // One entry of `transforms` per stage: the transform itself, or the splitter after an async node.
     flow::sender<Message>* tail = &limiter;
-    for (auto& t : transforms) {
-      flow::make_edge(*tail, *t);
-      flow::make_edge(flow::output_port<1>(*t), rejects_node);
-      tail = &flow::output_port<0>(*t);
+    for (std::size_t k = 0; k < stage_in.size(); ++k) {
+      flow::make_edge(*tail, *stage_in[k]);
+      flow::make_edge(flow::output_port<1>(*transforms[k]), rejects_node);
+      tail = &flow::output_port<0>(*transforms[k]);
     }
     if (plan_.run.ordered) {
       flow::make_edge(*tail, sequencer);
@@ -297,6 +338,18 @@ FlowResult Flow::run(const RunContext& ctx) {
       result.stop = StopReason::error_budget;
   }
   bool complete = !result.error && result.stop == StopReason::none;
+  for (std::size_t i = 1; i + 1 < chain.size(); ++i) {
+    try {
+      std::visit(
+          [](auto& body) {
+            using T = std::decay_t<decltype(*body)>;
+            if constexpr (std::is_same_v<T, TransformNode> || std::is_same_v<T, AsyncTransformNode>) body->close();
+          },
+          chain[i].body);
+    } catch (const std::exception& e) {
+      if (!result.error) result.error = std::make_exception_ptr(NodeError(chain[i].entry->id, e.what()));
+    }
+  }
   try {
     WriteCounts undone = sink.close(complete);
     written.inserted -= undone.inserted;

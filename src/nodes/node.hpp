@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +79,22 @@ class TransformNode {
   // Works on every record of the batch; records it cannot accept move to batch.rejects.
   // Must not throw for bad data: a throw is a fatal error that stops the run.
   virtual void process(Batch& batch) = 0;
+  virtual void close() {}  // after the last batch, also when the run stopped early
+};
+
+// A transform whose work completes elsewhere (downloads on an I/O thread): it must not hold a worker
+// thread while it waits.
+class AsyncTransformNode {
+ public:
+  virtual ~AsyncTransformNode() = default;
+  virtual void open(const RunContext&) {}
+  // Starts work on the batch and returns at once. `done` runs exactly once, on any thread, when every
+  // record is finished (those it could not handle moved to batch->rejects), also after abort(). If
+  // start throws, `done` never runs.
+  virtual void start(std::shared_ptr<Batch> batch, std::function<void()> done) = 0;
+  virtual void abort() {}
+  virtual std::uint64_t retries() const { return 0; }
+  virtual void close() {}  // after the last batch, also when the run stopped early
 };
 
 class SinkNode {
@@ -96,7 +113,7 @@ class SinkNode {
   virtual WriteCounts close(bool complete) = 0;
 };
 
-using NodeBody =
-    std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>>;
+using NodeBody = std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>,
+                              std::unique_ptr<AsyncTransformNode>>;
 
 }  // namespace sluice

@@ -1,0 +1,138 @@
+// The image store: files named by content, an index of URL validators in a tab-separated file.
+#include "clients/image_store.hpp"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == '\t') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// Tabs and newlines cannot appear in URLs or validators sluice accepts, but an index must never be
+// corrupted by one that does.
+bool clean(std::string_view s) { return s.find_first_of("\t\r\n") == std::string_view::npos; }
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(digits[md[i] >> 4]);
+    out.push_back(digits[md[i] & 15]);
+  }
+  return out;
+}
+
+ImageStore::ImageStore(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {
+  std::ifstream in(dir_ + "/index.tsv");
+  for (std::string line; std::getline(in, line);) {
+    auto f = split_tabs(line);
+    if (f.size() != 9) continue;
+    UrlEntry e;
+    e.etag = f[1];
+    e.last_modified = f[2];
+    e.image.sha256 = f[3];
+    e.image.path = f[4];
+    e.image.mime = f[5];
+    try {
+      e.image.width = static_cast<std::uint32_t>(std::stoul(f[6]));
+      e.image.height = static_cast<std::uint32_t>(std::stoul(f[7]));
+      e.image.bytes = std::stoull(f[8]);
+    } catch (const std::exception&) {
+      continue;
+    }
+    // An entry whose file is gone is useless for a 304: forget it so the image is fetched again.
+    if (fs::exists(e.image.path)) urls_[f[0]] = std::move(e);
+  }
+}
+
+StoredImage ImageStore::put(std::string_view bytes, std::string_view ext, std::string_view mime,
+                            std::uint32_t width, std::uint32_t height) {
+  StoredImage img;
+  img.sha256 = sha256_hex(bytes);
+  img.mime = std::string(mime);
+  img.width = width;
+  img.height = height;
+  img.bytes = bytes.size();
+  fs::path folder = fs::path(dir_) / img.sha256.substr(0, 2) / img.sha256.substr(2, 2);
+  img.path = (folder / (img.sha256 + "." + std::string(ext))).string();
+  if (read_only_ || fs::exists(img.path)) return img;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  static std::atomic<std::uint64_t> counter{0};
+  std::string temp = img.path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::remove(temp.c_str());
+      throw std::runtime_error("cannot write image " + temp);
+    }
+  }
+  if (std::rename(temp.c_str(), img.path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    throw std::runtime_error("cannot store image " + img.path);
+  }
+  return img;
+}
+
+std::optional<UrlEntry> ImageStore::find(const std::string& url) const {
+  std::lock_guard l(mutex_);
+  auto it = urls_.find(url);
+  if (it == urls_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ImageStore::remember(const std::string& url, UrlEntry entry) {
+  if (!clean(url) || !clean(entry.etag) || !clean(entry.last_modified)) return;
+  std::lock_guard l(mutex_);
+  urls_[url] = std::move(entry);
+}
+
+void ImageStore::save() const {
+  if (read_only_) return;
+  std::lock_guard l(mutex_);
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  std::string path = dir_ + "/index.tsv";
+  std::string temp = path + ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary);
+    for (const auto& [url, e] : urls_)
+      out << url << '\t' << e.etag << '\t' << e.last_modified << '\t' << e.image.sha256 << '\t' << e.image.path
+          << '\t' << e.image.mime << '\t' << e.image.width << '\t' << e.image.height << '\t' << e.image.bytes
+          << '\n';
+    if (!out) throw std::runtime_error("cannot write " + temp);
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace sluice
