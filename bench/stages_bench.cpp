@@ -22,8 +22,8 @@ std::string make_feed(int rows) {
     out += "ACME-" + std::to_string(1000000 + i) + ",";
     out += (i % 10 == 0) ? "\"Claw, \"\"pro\"\" edition\"," : "Large claw hammer,";
     out += std::string(cats[rng() % 4]) + "," + std::to_string(rng() % 100000 / 100) + "." +
-           std::to_string(10 + rng() % 90) + "," + std::to_string(rng() % 500) +
-           ",https://img.example.com/acme/" + std::to_string(i) + ".jpg\r\n";
+           std::to_string(10 + rng() % 90) + "," + std::to_string(rng() % 500) + ",https://img.example.com/acme/" +
+           std::to_string(i) + ".jpg\r\n";
   }
   return out;
 }

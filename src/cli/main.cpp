@@ -9,8 +9,8 @@
 #include "clients/pg_schema.hpp"
 #include "graph/plan.hpp"
 #include "nodes/node_type.hpp"
-#include "runtime/exit_codes.hpp"
 #include "runtime/dot.hpp"
+#include "runtime/exit_codes.hpp"
 #include "runtime/log.hpp"
 #include "runtime/pipeline.hpp"
 #include "runtime/signals.hpp"
@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   run->add_flag("--dry-run", dry_run, "run against the database but roll every write back");
   std::string threads, deadline, progress = "auto", log_format = "text", report_path, metrics_path;
   run->add_option("--threads", threads, "worker threads: auto or a number (overrides run.threads)");
-  run->add_option("--deadline", deadline, "cancel the run after this long, e.g. 30s, 10m, 1h30m (overrides run.deadline)");
+  run->add_option("--deadline", deadline,
+                  "cancel the run after this long, e.g. 30s, 10m, 1h30m (overrides run.deadline)");
   run->add_option("--progress", progress, "live progress on stderr")->check(CLI::IsMember({"auto", "always", "never"}));
   run->add_option("--log-format", log_format, "text or json (one JSON object per line)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -221,15 +222,17 @@ int main(int argc, char** argv) {
   run_options.overrides = overrides;
   run_options.report_path = report_path;
   run_options.metrics_path = metrics_path;
-  run_options.progress = progress == "always" ? ProgressMode::always
+  run_options.progress = progress == "always"  ? ProgressMode::always
                          : progress == "never" ? ProgressMode::never
                                                : ProgressMode::auto_detect;
   run_options.handle_signals = true;
   run_options.version = SLUICE_VERSION;
   try {
     RunOutcome outcome = run_pipeline(*pipeline, run_options);
-    if (log_format == "json") log_summary(outcome, *pipeline);
-    else std::cerr << format_summary(outcome, *pipeline);
+    if (log_format == "json")
+      log_summary(outcome, *pipeline);
+    else
+      std::cerr << format_summary(outcome, *pipeline);
     return to_int(outcome.code);
   } catch (const StartupError& e) {
     return report_config_errors(e.diagnostics());

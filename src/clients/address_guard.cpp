@@ -11,16 +11,26 @@ namespace sluice {
 
 std::string_view describe(AddressKind kind) {
   switch (kind) {
-    case AddressKind::public_address: return "public address";
-    case AddressKind::unspecified: return "unspecified address";
-    case AddressKind::loopback: return "loopback";
-    case AddressKind::private_network: return "private network";
-    case AddressKind::shared_address_space: return "shared address space";
-    case AddressKind::link_local: return "link-local";
-    case AddressKind::multicast: return "multicast";
-    case AddressKind::reserved: return "reserved";
-    case AddressKind::broadcast: return "broadcast";
-    case AddressKind::not_ip: return "not an IP address";
+    case AddressKind::public_address:
+      return "public address";
+    case AddressKind::unspecified:
+      return "unspecified address";
+    case AddressKind::loopback:
+      return "loopback";
+    case AddressKind::private_network:
+      return "private network";
+    case AddressKind::shared_address_space:
+      return "shared address space";
+    case AddressKind::link_local:
+      return "link-local";
+    case AddressKind::multicast:
+      return "multicast";
+    case AddressKind::reserved:
+      return "reserved";
+    case AddressKind::broadcast:
+      return "broadcast";
+    case AddressKind::not_ip:
+      return "not an IP address";
   }
   return "unknown";
 }

@@ -32,10 +32,14 @@ namespace sluice {
 
 std::string_view to_string(FetchResult::Status status) {
   switch (status) {
-    case FetchResult::Status::ok: return "ok";
-    case FetchResult::Status::not_modified: return "not_modified";
-    case FetchResult::Status::failed: return "failed";
-    case FetchResult::Status::aborted: return "aborted";
+    case FetchResult::Status::ok:
+      return "ok";
+    case FetchResult::Status::not_modified:
+      return "not_modified";
+    case FetchResult::Status::failed:
+      return "failed";
+    case FetchResult::Status::aborted:
+      return "aborted";
   }
   return "unknown";
 }
@@ -107,7 +111,9 @@ std::string media_type(std::string_view content_type) {
   return lowercase(type);
 }
 
-bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
 
 // The dedup key: two jobs share a transfer only if they would send identical requests.
 std::string request_key(const FetchJob& job) {
@@ -923,8 +929,10 @@ void HttpFetcher::Loop::finish_attempt(Slot* slot, CURLcode code, std::vector<De
   if (char* value = nullptr; curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &value) == CURLE_OK && value) {
     result.content_type = value;
   }
-  curl_off_t connect_time = 0;
-  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+  // A request went out (on a new or a reused connection) once the pre-transfer phase ended; a timeout
+  // before that was spent connecting.
+  curl_off_t pretransfer_time = 0;
+  curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_time);
   curl_header* header = nullptr;
   if (curl_easy_header(easy, "ETag", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) result.etag = header->value;
   if (curl_easy_header(easy, "Last-Modified", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
@@ -946,8 +954,9 @@ void HttpFetcher::Loop::finish_attempt(Slot* slot, CURLcode code, std::vector<De
     } else if (!slot->refused_type.empty()) {
       result.error = "content type " + slot->refused_type + " is not allowed";
     } else if (code == CURLE_OPERATION_TIMEDOUT) {
-      result.error = connect_time == 0 ? "connect timeout after " + std::to_string(policy_.connect_timeout_ms) + " ms"
-                                       : "timeout after " + std::to_string(policy_.transfer_timeout_ms) + " ms";
+      result.error = pretransfer_time == 0
+                         ? "connect timeout after " + std::to_string(policy_.connect_timeout_ms) + " ms"
+                         : "timeout after " + std::to_string(policy_.transfer_timeout_ms) + " ms";
       retry = true;
     } else if (code == CURLE_TOO_MANY_REDIRECTS) {
       result.error = "too many redirects (more than " + std::to_string(policy_.max_redirects) + ")";
@@ -1017,10 +1026,18 @@ void HttpFetcher::Loop::deliver(std::vector<Delivery>& deliveries) {
   for (auto& delivery : deliveries) {
     std::atomic<std::uint64_t>* counter = &failed_;
     switch (delivery.result.status) {
-      case FetchResult::Status::ok: counter = &ok_; break;
-      case FetchResult::Status::not_modified: counter = &not_modified_; break;
-      case FetchResult::Status::failed: counter = &failed_; break;
-      case FetchResult::Status::aborted: counter = &aborted_; break;
+      case FetchResult::Status::ok:
+        counter = &ok_;
+        break;
+      case FetchResult::Status::not_modified:
+        counter = &not_modified_;
+        break;
+      case FetchResult::Status::failed:
+        counter = &failed_;
+        break;
+      case FetchResult::Status::aborted:
+        counter = &aborted_;
+        break;
     }
     counter->fetch_add(1, std::memory_order_relaxed);
     completed_.fetch_add(1, std::memory_order_relaxed);

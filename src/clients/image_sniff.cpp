@@ -7,14 +7,28 @@ namespace sluice {
 
 namespace {
 
-std::uint32_t byte_at(std::string_view b, std::size_t i) { return static_cast<unsigned char>(b[i]); }
-std::uint32_t be16(std::string_view b, std::size_t i) { return byte_at(b, i) << 8 | byte_at(b, i + 1); }
-std::uint32_t le16(std::string_view b, std::size_t i) { return byte_at(b, i) | byte_at(b, i + 1) << 8; }
-std::uint32_t le24(std::string_view b, std::size_t i) { return le16(b, i) | byte_at(b, i + 2) << 16; }
-std::uint32_t be32(std::string_view b, std::size_t i) { return be16(b, i) << 16 | be16(b, i + 2); }
-std::uint32_t le32(std::string_view b, std::size_t i) { return le16(b, i) | le16(b, i + 2) << 16; }
+std::uint32_t byte_at(std::string_view b, std::size_t i) {
+  return static_cast<unsigned char>(b[i]);
+}
+std::uint32_t be16(std::string_view b, std::size_t i) {
+  return byte_at(b, i) << 8 | byte_at(b, i + 1);
+}
+std::uint32_t le16(std::string_view b, std::size_t i) {
+  return byte_at(b, i) | byte_at(b, i + 1) << 8;
+}
+std::uint32_t le24(std::string_view b, std::size_t i) {
+  return le16(b, i) | byte_at(b, i + 2) << 16;
+}
+std::uint32_t be32(std::string_view b, std::size_t i) {
+  return be16(b, i) << 16 | be16(b, i + 2);
+}
+std::uint32_t le32(std::string_view b, std::size_t i) {
+  return le16(b, i) | le16(b, i + 2) << 16;
+}
 
-ImageInfo make(ImageFormat format) { return ImageInfo{format, mime_type(format), 0, 0}; }
+ImageInfo make(ImageFormat format) {
+  return ImageInfo{format, mime_type(format), 0, 0};
+}
 
 ImageInfo sniff_jpeg(std::string_view b) {
   ImageInfo info = make(ImageFormat::jpeg);
@@ -96,22 +110,32 @@ ImageInfo sniff_webp(std::string_view b) {
 
 std::string_view to_string(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "jpeg";
-    case ImageFormat::png: return "png";
-    case ImageFormat::gif: return "gif";
-    case ImageFormat::webp: return "webp";
-    case ImageFormat::unknown: break;
+    case ImageFormat::jpeg:
+      return "jpeg";
+    case ImageFormat::png:
+      return "png";
+    case ImageFormat::gif:
+      return "gif";
+    case ImageFormat::webp:
+      return "webp";
+    case ImageFormat::unknown:
+      break;
   }
   return "unknown";
 }
 
 std::string_view mime_type(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "image/jpeg";
-    case ImageFormat::png: return "image/png";
-    case ImageFormat::gif: return "image/gif";
-    case ImageFormat::webp: return "image/webp";
-    case ImageFormat::unknown: break;
+    case ImageFormat::jpeg:
+      return "image/jpeg";
+    case ImageFormat::png:
+      return "image/png";
+    case ImageFormat::gif:
+      return "image/gif";
+    case ImageFormat::webp:
+      return "image/webp";
+    case ImageFormat::unknown:
+      break;
   }
   return {};
 }

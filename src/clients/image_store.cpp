@@ -34,7 +34,9 @@ std::vector<std::string> split_tabs(const std::string& line) {
 
 // Tabs and newlines cannot appear in URLs or validators sluice accepts, but an index must never be
 // corrupted by one that does.
-bool clean(std::string_view s) { return s.find_first_of("\t\r\n") == std::string_view::npos; }
+bool clean(std::string_view s) {
+  return s.find_first_of("\t\r\n") == std::string_view::npos;
+}
 
 }  // namespace
 
@@ -74,8 +76,8 @@ ImageStore::ImageStore(std::string dir, bool read_only) : dir_(std::move(dir)), 
   }
 }
 
-StoredImage ImageStore::put(std::string_view bytes, std::string_view ext, std::string_view mime,
-                            std::uint32_t width, std::uint32_t height) {
+StoredImage ImageStore::put(std::string_view bytes, std::string_view ext, std::string_view mime, std::uint32_t width,
+                            std::uint32_t height) {
   StoredImage img;
   img.sha256 = sha256_hex(bytes);
   img.mime = std::string(mime);
@@ -127,9 +129,8 @@ void ImageStore::save() const {
   {
     std::ofstream out(temp, std::ios::binary);
     for (const auto& [url, e] : urls_)
-      out << url << '\t' << e.etag << '\t' << e.last_modified << '\t' << e.image.sha256 << '\t' << e.image.path
-          << '\t' << e.image.mime << '\t' << e.image.width << '\t' << e.image.height << '\t' << e.image.bytes
-          << '\n';
+      out << url << '\t' << e.etag << '\t' << e.last_modified << '\t' << e.image.sha256 << '\t' << e.image.path << '\t'
+          << e.image.mime << '\t' << e.image.width << '\t' << e.image.height << '\t' << e.image.bytes << '\n';
     if (!out) throw std::runtime_error("cannot write " + temp);
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);

@@ -1,9 +1,9 @@
 // PostgreSQL connection strings, redaction and error classification.
 #include "clients/pg.hpp"
 
-#include <cstdlib>
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <string_view>
 
 namespace sluice {
@@ -109,8 +109,8 @@ bool is_transient(const std::exception& e) {
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
   std::string state = sqlstate_of(e);
   if (state.empty()) return false;
-  return state == "40001" || state == "40P01" || state.rfind("08", 0) == 0 || state == "57P01" ||
-         state == "57P02" || state == "57P03" || state == "53300";
+  return state == "40001" || state == "40P01" || state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
+         state == "57P03" || state == "53300";
 }
 
 bool is_data_error(const std::exception& e) {

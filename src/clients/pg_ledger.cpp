@@ -1,7 +1,9 @@
 // The run ledger and the supplier lock.
 #include "clients/pg_ledger.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "core/json_writer.hpp"
 
@@ -24,47 +26,74 @@ std::string raw_json(const Reject& r, const std::vector<std::string>* header) {
 
 Ledger::Ledger(const std::string& conninfo) : conninfo_(conninfo), conn_(connect(conninfo)) {}
 
+// The ledger outlives a database restart: its writes are small and idempotent enough to redo on a
+// new session (an UPDATE by id; rejects are only lost if all tries fail, and then the run says so).
+template <class F>
+auto Ledger::with_retry(F&& f) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      if (!is_transient(e) || attempt >= 5) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      try {
+        conn_ = connect(conninfo_);
+      } catch (const std::exception&) {
+        // Still down: the next attempt fails and counts.
+      }
+    }
+  }
+}
+
 std::int64_t Ledger::start(const RunStart& run) {
   std::lock_guard lock(mutex_);
-  pqxx::work t{*conn_};
-  // The caller holds the supplier lock, so a run still marked running died without finishing.
-  t.exec_params("UPDATE sluice_run SET status = 'abandoned', finished_at = now(), "
-                "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running'",
-                run.supplier);
-  auto id = t.exec_params1(
-                 "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run) VALUES ($1, $2, $3, $4, $5) "
-                 "RETURNING id",
-                 run.supplier, run.graph, run.input, run.config_sha256, run.dry_run)[0]
-                .as<std::int64_t>();
-  t.commit();
-  return id;
+  return with_retry([&] {
+    pqxx::work t{*conn_};
+    // The caller holds the supplier lock, so a run still marked running died without finishing.
+    t.exec_params(
+        "UPDATE sluice_run SET status = 'abandoned', finished_at = now(), "
+        "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running'",
+        run.supplier);
+    auto id =
+        t.exec_params1(
+             "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run) VALUES ($1, $2, $3, $4, $5) "
+             "RETURNING id",
+             run.supplier, run.graph, run.input, run.config_sha256, run.dry_run)[0]
+            .as<std::int64_t>();
+    t.commit();
+    return id;
+  });
 }
 
 void Ledger::add_rejects(std::int64_t run_id, const std::vector<Reject>& rejects,
                          const std::vector<std::string>* header) {
   if (rejects.empty()) return;
   std::lock_guard lock(mutex_);
-  pqxx::work t{*conn_};
-  pqxx::stream_to s{t, "sluice_reject", std::vector<std::string>{"run_id", "line", "node", "code", "message", "raw"}};
-  for (const auto& r : rejects) {
-    s << std::make_tuple(run_id, static_cast<std::int64_t>(r.line), r.node, r.code, sanitize_utf8(r.message),
-                         raw_json(r, header));
-  }
-  s.complete();
-  t.commit();
+  with_retry([&] {
+    pqxx::work t{*conn_};
+    pqxx::stream_to s{t, "sluice_reject", std::vector<std::string>{"run_id", "line", "node", "code", "message", "raw"}};
+    for (const auto& r : rejects) {
+      s << std::make_tuple(run_id, static_cast<std::int64_t>(r.line), r.node, r.code, sanitize_utf8(r.message),
+                           raw_json(r, header));
+    }
+    s.complete();
+    t.commit();
+  });
 }
 
 void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
   std::lock_guard lock(mutex_);
   auto i = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
-  pqxx::work t{*conn_};
-  t.exec_params0(
-      "UPDATE sluice_run SET finished_at = now(), status = $2, exit_code = $3, input_sha256 = nullif($4, ''), "
-      "rows_read = $5, rows_written = $6, rows_inserted = $7, rows_updated = $8, rows_unchanged = $9, "
-      "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, '') WHERE id = $1",
-      run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
-      i(e.unchanged), i(e.rejected), i(e.not_processed), e.error);
-  t.commit();
+  with_retry([&] {
+    pqxx::work t{*conn_};
+    t.exec_params0(
+        "UPDATE sluice_run SET finished_at = now(), status = $2, exit_code = $3, input_sha256 = nullif($4, ''), "
+        "rows_read = $5, rows_written = $6, rows_inserted = $7, rows_updated = $8, rows_unchanged = $9, "
+        "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, '') WHERE id = $1",
+        run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
+        i(e.unchanged), i(e.rejected), i(e.not_processed), e.error);
+    t.commit();
+  });
 }
 
 SupplierLock::SupplierLock(std::string conninfo, std::string supplier)
@@ -112,8 +141,8 @@ std::string format_runs(pqxx::connection& c, int limit) {
   std::string out;
   char buf[512];
   std::snprintf(buf, sizeof buf, "%6s  %-12s %-19s %7s  %-12s %4s %9s %9s %9s %9s %9s %9s %9s\n", "id", "supplier",
-                "started", "secs", "status", "exit", "read", "inserted", "updated", "unchanged", "written",
-                "rejected", "not_proc");
+                "started", "secs", "status", "exit", "read", "inserted", "updated", "unchanged", "written", "rejected",
+                "not_proc");
   out += buf;
   for (const auto& r : rows) {
     std::string status = r[4].as<std::string>() + (r[13].as<bool>() ? " (dry)" : "");
@@ -136,7 +165,9 @@ std::string format_run(pqxx::connection& c, std::int64_t id) {
   if (rows.empty()) throw std::runtime_error("no run with id " + std::to_string(id));
   const auto& r = rows[0];
   std::string out;
-  auto line = [&](const char* name, const std::string& value) { out += std::string("  ") + name + ": " + value + "\n"; };
+  auto line = [&](const char* name, const std::string& value) {
+    out += std::string("  ") + name + ": " + value + "\n";
+  };
   out += "run " + r[0].as<std::string>() + "\n";
   line("supplier", r[1].as<std::string>());
   line("graph", r[2].as<std::string>());

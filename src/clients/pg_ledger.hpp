@@ -36,6 +36,9 @@ class Ledger {
   void finish(std::int64_t run_id, const RunEnd& end);
 
  private:
+  template <class F>
+  auto with_retry(F&& f);
+
   std::mutex mutex_;
   std::string conninfo_;
   std::unique_ptr<pqxx::connection> conn_;

@@ -86,7 +86,9 @@ const std::vector<Migration>& migrations() {
   return all;
 }
 
-int latest_schema_version() { return migrations().back().version; }
+int latest_schema_version() {
+  return migrations().back().version;
+}
 
 int schema_version(pqxx::connection& c) {
   pqxx::read_transaction t{c};
@@ -99,8 +101,9 @@ std::vector<int> migrate(pqxx::connection& c) {
   std::vector<int> applied;
   {
     pqxx::work t{c};
-    t.exec0("CREATE TABLE IF NOT EXISTS sluice_schema (version integer PRIMARY KEY, name text NOT NULL, "
-            "applied_at timestamptz NOT NULL DEFAULT now())");
+    t.exec0(
+        "CREATE TABLE IF NOT EXISTS sluice_schema (version integer PRIMARY KEY, name text NOT NULL, "
+        "applied_at timestamptz NOT NULL DEFAULT now())");
     t.commit();
   }
   for (const auto& m : migrations()) {

@@ -7,10 +7,10 @@
 namespace sluice {
 
 struct Diagnostic {
-  std::string file;   // file name, or a description of where the setting came from ("--set a.b=c")
-  int line = 0;       // 1-based; 0 when the position is unknown
-  int column = 0;     // 1-based
-  std::string path;   // where in the document: "nodes[2] (price).currency"
+  std::string file;  // file name, or a description of where the setting came from ("--set a.b=c")
+  int line = 0;      // 1-based; 0 when the position is unknown
+  int column = 0;    // 1-based
+  std::string path;  // where in the document: "nodes[2] (price).currency"
   std::string message;
 
   std::string to_string() const;  // "file:line:col: path: message"

@@ -34,7 +34,8 @@ bool nesting_too_deep(std::string_view text) {
       if (c == in_quote || c == '\n') in_quote = 0;
       continue;
     }
-    if (c == '"' || c == '\'') in_quote = c;
+    if (c == '"' || c == '\'')
+      in_quote = c;
     else if (c == '[' || c == '{') {
       if (++depth > kMaxFlowDepth) return true;
     } else if ((c == ']' || c == '}') && depth > 0) {
@@ -86,11 +87,16 @@ YAML::Node lookup(const YAML::Node& node, std::initializer_list<std::string_view
 std::string_view kind_name(const YAML::Node& node) {
   if (!node.IsDefined()) return "missing";
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Undefined: return "missing";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Undefined:
+      return "missing";
   }
   return "unknown";
 }
@@ -106,8 +112,9 @@ std::optional<Document> Document::load(const std::string& path, Diagnostics& dia
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, static_cast<std::size_t>(in.gcount()));
     if (text.size() > kMaxDocumentBytes) {
-      diags.add(Diagnostic{path, 0, 0, "", "file is larger than " + std::to_string(kMaxDocumentBytes) +
-                                               " bytes; this is not a configuration file"});
+      diags.add(Diagnostic{
+          path, 0, 0, "",
+          "file is larger than " + std::to_string(kMaxDocumentBytes) + " bytes; this is not a configuration file"});
       return std::nullopt;
     }
   }
@@ -129,8 +136,8 @@ std::optional<Document> Document::parse(std::string_view text, std::string name,
   std::size_t visited = 0;
   find_duplicates(root, name, "", 0, visited, diags);
   if (visited > kMaxNodesVisited) {
-    diags.add(Diagnostic{name, 0, 0, "", "document expands to more than " + std::to_string(kMaxNodesVisited) +
-                                             " nodes (aliases?)"});
+    diags.add(Diagnostic{name, 0, 0, "",
+                         "document expands to more than " + std::to_string(kMaxNodesVisited) + " nodes (aliases?)"});
     return std::nullopt;
   }
   return Document(std::move(root), std::move(name));
@@ -183,8 +190,8 @@ void Document::set(std::string_view path, std::string_view value, std::string_vi
       continue;
     }
     if (!cur.IsMap() && !cur.IsNull()) {
-      diags.add(Diagnostic{std::string(origin), 0, 0, walked, std::string("cannot set a key inside ") +
-                                                                 std::string(kind_name(cur))});
+      diags.add(Diagnostic{std::string(origin), 0, 0, walked,
+                           std::string("cannot set a key inside ") + std::string(kind_name(cur))});
       return;
     }
     YAML::Node next = cur[part];

@@ -45,8 +45,8 @@ const ObjectSpec& run_spec() {
       {"threads", Kind::integer_or_auto, "worker threads of the task arena; auto = one per core", false, "auto", 1,
        256},
       {"batch_size", Kind::integer, "records per message between nodes", false, "1000", 1, 1'000'000},
-      {"in_flight", Kind::integer, "most records between source and sinks at once (bounds memory)", false, "16000",
-       1, 100'000'000},
+      {"in_flight", Kind::integer, "most records between source and sinks at once (bounds memory)", false, "16000", 1,
+       100'000'000},
       {"ordered", Kind::boolean, "sinks write records in input order", false, "true"},
       {"deadline", Kind::duration, "cancel the run after this long (30s, 10m, 1h30m); `--deadline` overrides"},
       {"rejects", Kind::string, "file that receives every rejected row as NDJSON (`--rejects` overrides)", false,
@@ -130,16 +130,15 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
         from = trim(e.Scalar().substr(0, arrow));
         to = trim(e.Scalar().substr(arrow + 2));
       } else if (e.IsMap()) {
-        static const ObjectSpec edge_spec{{{"from", Kind::string, "source node[.port]", true},
-                                           {"to", Kind::string, "target node[.port]", true}}};
+        static const ObjectSpec edge_spec{
+            {{"from", Kind::string, "source node[.port]", true}, {"to", Kind::string, "target node[.port]", true}}};
         std::size_t before = diags.size();
         check_object(doc, e, edge_spec, path, diags, e);
         if (diags.size() != before) continue;
         from = e["from"].Scalar();
         to = e["to"].Scalar();
       } else {
-        diags.add(doc.at(e, path, "expected 'from -> to' or a map with from and to, got " +
-                                      std::string(kind_name(e))));
+        diags.add(doc.at(e, path, "expected 'from -> to' or a map with from and to, got " + std::string(kind_name(e))));
         continue;
       }
       if (from.empty() || to.empty()) {

@@ -13,11 +13,11 @@
 namespace sluice {
 
 struct RunSettings {
-  std::optional<std::int64_t> threads;  // nullopt = one per core
-  std::int64_t batch_size = 1000;       // records per message
-  std::int64_t in_flight = 16000;       // records between source and sinks at most
-  bool ordered = true;                  // sinks see records in source order
-  std::string rejects = "rejects.ndjson";  // the run's rejects output
+  std::optional<std::int64_t> threads;                // nullopt = one per core
+  std::int64_t batch_size = 1000;                     // records per message
+  std::int64_t in_flight = 16000;                     // records between source and sinks at most
+  bool ordered = true;                                // sinks see records in source order
+  std::string rejects = "rejects.ndjson";             // the run's rejects output
   std::optional<std::chrono::milliseconds> deadline;  // the run is cancelled after this long
 };
 

@@ -21,19 +21,32 @@ std::vector<std::string> ObjectSpec::names() const {
 
 std::string_view kind_label(Kind kind) {
   switch (kind) {
-    case Kind::string: return "string";
-    case Kind::character: return "character";
-    case Kind::integer: return "integer";
-    case Kind::integer_or_auto: return "integer or auto";
-    case Kind::boolean: return "boolean";
-    case Kind::decimal: return "decimal";
-    case Kind::choice: return "choice";
-    case Kind::string_list: return "list of strings";
-    case Kind::list: return "list";
-    case Kind::duration: return "duration";
-    case Kind::decimal_map: return "map of decimals";
-    case Kind::object: return "map";
-    case Kind::object_map: return "map of maps";
+    case Kind::string:
+      return "string";
+    case Kind::character:
+      return "character";
+    case Kind::integer:
+      return "integer";
+    case Kind::integer_or_auto:
+      return "integer or auto";
+    case Kind::boolean:
+      return "boolean";
+    case Kind::decimal:
+      return "decimal";
+    case Kind::choice:
+      return "choice";
+    case Kind::string_list:
+      return "list of strings";
+    case Kind::list:
+      return "list";
+    case Kind::duration:
+      return "duration";
+    case Kind::decimal_map:
+      return "map of decimals";
+    case Kind::object:
+      return "map";
+    case Kind::object_map:
+      return "map of maps";
   }
   return "?";
 }
@@ -126,8 +139,8 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
         fail("expected " + std::string(kind_label(f.kind)) + ", got '" + v.Scalar() + "'");
       } else if ((f.min && *n < *f.min) || (f.max && *n > *f.max)) {
         std::string range = f.min && f.max ? "between " + std::to_string(*f.min) + " and " + std::to_string(*f.max)
-                            : f.min       ? "at least " + std::to_string(*f.min)
-                                          : "at most " + std::to_string(*f.max);
+                            : f.min        ? "at least " + std::to_string(*f.min)
+                                           : "at most " + std::to_string(*f.max);
         fail("value " + v.Scalar() + " is out of range: must be " + range);
       }
       break;
@@ -304,6 +317,8 @@ std::vector<std::string> Settings::string_list(std::string_view name) const {
   return out;
 }
 
-YAML::Node Settings::node(std::string_view name) const { return lookup(node_, {name}); }
+YAML::Node Settings::node(std::string_view name) const {
+  return lookup(node_, {name});
+}
 
 }  // namespace sluice

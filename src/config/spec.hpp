@@ -18,18 +18,18 @@ namespace sluice {
 
 enum class Kind {
   string,
-  character,        // a single character such as a delimiter; "\t" and "tab" are accepted
+  character,  // a single character such as a delimiter; "\t" and "tab" are accepted
   integer,
   integer_or_auto,  // an integer, or the word "auto"
   boolean,
-  decimal,          // exact: read from the YAML text, never through a double
-  choice,           // one of Field::choices
+  decimal,  // exact: read from the YAML text, never through a double
+  choice,   // one of Field::choices
   string_list,
-  list,             // a list whose elements the owner checks
-  duration,         // "500ms", "30s", "10m", "2h", "1h30m"
-  decimal_map,      // map of arbitrary keys to decimals
-  object,           // nested ObjectSpec
-  object_map,       // map of arbitrary keys to objects of one ObjectSpec
+  list,         // a list whose elements the owner checks
+  duration,     // "500ms", "30s", "10m", "2h", "1h30m"
+  decimal_map,  // map of arbitrary keys to decimals
+  object,       // nested ObjectSpec
+  object_map,   // map of arbitrary keys to objects of one ObjectSpec
 };
 
 struct ObjectSpec;
@@ -52,10 +52,10 @@ struct Field {
   Kind kind = Kind::string;
   std::string doc;
   bool required = false;
-  std::string default_value;              // as YAML text; empty means no default
-  std::optional<std::int64_t> min, max;   // for integers
-  std::vector<std::string> choices;       // for Kind::choice
-  const ObjectSpec* object = nullptr;     // for Kind::object and Kind::object_map
+  std::string default_value;             // as YAML text; empty means no default
+  std::optional<std::int64_t> min, max;  // for integers
+  std::vector<std::string> choices;      // for Kind::choice
+  const ObjectSpec* object = nullptr;    // for Kind::object and Kind::object_map
 };
 
 struct ObjectSpec {

@@ -11,7 +11,14 @@ namespace {
 
 const ObjectSpec& feed_spec() {
   static const ObjectSpec spec{{
-      {"format", Kind::choice, "feed format", false, "csv", {}, {}, {"csv"}},
+      {"format",
+       Kind::choice,
+       "feed format: csv, or ndjson (one JSON object per line)",
+       false,
+       "csv",
+       {},
+       {},
+       {"csv", "ndjson"}},
       {"delimiter", Kind::character, "field separator: a character, or tab/comma/semicolon/pipe", false, "','"},
       {"quote", Kind::character, "quote character; 'none' for unquoted feeds", false, "'\"'"},
       {"escape", Kind::character, "escape character inside quotes; 'none' means a doubled quote", false, "none"},
@@ -22,7 +29,15 @@ const ObjectSpec& feed_spec() {
       {"trim", Kind::boolean, "strip spaces around unquoted values", false, "false"},
       {"max_field_bytes", Kind::integer, "a longer field rejects its row", false, "1048576", 1, 1 << 30},
       {"max_record_bytes", Kind::integer, "a longer record rejects its row", false, "8388608", 1, 1 << 30},
-      {"max_columns", Kind::integer, "a row with more fields is rejected", false, "10000", 1, 1'000'000},
+      {"max_line_bytes", Kind::integer, "ndjson: a longer line is rejected (record_too_large) and skipped", false,
+       "1048576", 1, 1 << 30},
+      {"max_depth", Kind::integer, "ndjson: a record with objects and arrays nested deeper is rejected", false, "64", 1,
+       1024},
+      {"top_level_array", Kind::boolean,
+       "ndjson: the whole feed is one JSON array of objects, read into memory; a record's line is its position", false,
+       "false"},
+      {"max_array_bytes", Kind::integer, "ndjson with top_level_array: a larger feed is refused", false, "67108864", 1,
+       1 << 30},
   }};
   return spec;
 }
@@ -30,7 +45,13 @@ const ObjectSpec& feed_spec() {
 const ObjectSpec& field_rule_spec() {
   static const ObjectSpec spec{{
       {"column", Kind::string, "header name of the column in the feed", true},
-      {"type", Kind::choice, "value type", false, "string", {}, {},
+      {"type",
+       Kind::choice,
+       "value type",
+       false,
+       "string",
+       {},
+       {},
        {"string", "int", "decimal", "bool", "url", "enum"}},
       {"required", Kind::boolean, "an empty or missing value rejects the row", false, "false"},
       {"min", Kind::decimal, "smallest allowed value (int, decimal)"},
@@ -52,7 +73,13 @@ const ObjectSpec& pricing_spec() {
       {"category_field", Kind::string, "field whose value selects the tax rate"},
       {"prices_include_tax", Kind::boolean, "the feed's prices are gross (tax included)", false, "false"},
       {"tax", Kind::object, "tax rates", false, "", {}, {}, {}, &tax},
-      {"rounding", Kind::choice, "rounding to the currency's minor unit", false, "half_up", {}, {},
+      {"rounding",
+       Kind::choice,
+       "rounding to the currency's minor unit",
+       false,
+       "half_up",
+       {},
+       {},
        {"half_up", "half_even", "down", "up"}},
   }};
   return spec;
@@ -66,8 +93,14 @@ std::string join(const std::vector<std::string>& v) {
 
 const ObjectSpec& images_spec() {
   static const ObjectSpec spec{{
-      {"on_failure", Kind::choice, "when an image cannot be downloaded: reject the row, or keep it without an image",
-       false, "reject", {}, {}, {"reject", "keep"}},
+      {"on_failure",
+       Kind::choice,
+       "when an image cannot be downloaded: reject the row, or keep it without an image",
+       false,
+       "reject",
+       {},
+       {},
+       {"reject", "keep"}},
       {"allow_networks", Kind::string_list,
        "CIDRs image URLs may reach although they are loopback or private (e.g. 127.0.0.1/32 for tests)"},
   }};
@@ -78,12 +111,18 @@ const ObjectSpec& images_spec() {
 
 std::string_view to_string(FieldType t) {
   switch (t) {
-    case FieldType::string: return "string";
-    case FieldType::integer: return "int";
-    case FieldType::decimal: return "decimal";
-    case FieldType::boolean: return "bool";
-    case FieldType::url: return "url";
-    case FieldType::enumeration: return "enum";
+    case FieldType::string:
+      return "string";
+    case FieldType::integer:
+      return "int";
+    case FieldType::decimal:
+      return "decimal";
+    case FieldType::boolean:
+      return "bool";
+    case FieldType::url:
+      return "url";
+    case FieldType::enumeration:
+      return "enum";
   }
   return "?";
 }
@@ -93,10 +132,16 @@ const ObjectSpec& supplier_spec() {
       {"supplier", Kind::string, "supplier name: lower-case letters, digits, '-' and '_'", true},
       {"currency", Kind::string, "ISO 4217 code of the feed's prices, e.g. EUR", true},
       {"key", Kind::string, "field that identifies a product", false, "sku"},
-      {"mode", Kind::choice, "batch: every batch commits on its own; atomic: the whole run commits or nothing does",
-       false, "batch", {}, {}, {"batch", "atomic"}},
-      {"max_rejects", Kind::integer, "error budget: the run stops when more rows than this are rejected", false, "",
-       0, std::numeric_limits<std::int64_t>::max()},
+      {"mode",
+       Kind::choice,
+       "batch: every batch commits on its own; atomic: the whole run commits or nothing does",
+       false,
+       "batch",
+       {},
+       {},
+       {"batch", "atomic"}},
+      {"max_rejects", Kind::integer, "error budget: the run stops when more rows than this are rejected", false, "", 0,
+       std::numeric_limits<std::int64_t>::max()},
       {"max_reject_ratio", Kind::decimal, "error budget: the run fails when rejected / read ends above this (0..1)"},
       {"feed", Kind::object, "feed format and dialect", false, "", {}, {}, {}, &feed_spec()},
       {"fields", Kind::object_map, "record fields: name -> column and rules", true, "", {}, {}, {}, &field_rule_spec()},
@@ -150,7 +195,6 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   s.feed.trim = feed.boolean("trim");
   s.feed.max_field_bytes = feed.integer("max_field_bytes");
   s.feed.max_record_bytes = feed.integer("max_record_bytes");
-  s.feed.max_columns = feed.integer("max_columns");
   if (s.feed.delimiter == '\0' || s.feed.delimiter == '\n' || s.feed.delimiter == '\r')
     diags.add(doc.at(feed.node("delimiter"), "feed.delimiter", "the delimiter must be a visible character or tab"));
   if (s.feed.quote != '\0' && s.feed.quote == s.feed.delimiter)
@@ -161,6 +205,14 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   if (s.feed.thousands_separator != '\0' && s.feed.thousands_separator == s.feed.decimal_separator)
     diags.add(doc.at(feed.node("thousands_separator"), "feed.thousands_separator",
                      "thousands and decimal separators must differ"));
+  // The ndjson settings are read by ndjson_source from the document; a csv feed that sets them is
+  // probably mislabelled, so say so rather than ignore them.
+  for (const char* key : {"max_line_bytes", "max_depth", "top_level_array", "max_array_bytes"}) {
+    if (s.feed.format != "ndjson" && feed.has(key))
+      diags.add(doc.at(feed.node(key), std::string("feed.") + key, "applies only to format ndjson"));
+  }
+  if (s.feed.format == "ndjson" && feed.has("max_array_bytes") && !feed.boolean("top_level_array"))
+    diags.add(doc.at(feed.node("max_array_bytes"), "feed.max_array_bytes", "applies only with top_level_array: true"));
 
   const YAML::Node fields = root["fields"];
   std::vector<std::string> columns_seen;
@@ -187,8 +239,7 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     bool numeric = r.type == FieldType::integer || r.type == FieldType::decimal;
     if ((r.min || r.max) && !numeric)
       diags.add(doc.at(f.node(r.min ? "min" : "max"), path, "min and max apply only to int and decimal fields"));
-    if (r.min && r.max && *r.max < *r.min)
-      diags.add(doc.at(f.node("max"), path + ".max", "max is smaller than min"));
+    if (r.min && r.max && *r.max < *r.min) diags.add(doc.at(f.node("max"), path + ".max", "max is smaller than min"));
     if (r.type == FieldType::enumeration && r.values.empty())
       diags.add(doc.at(it->second, path, "an enum field needs a non-empty 'values' list", it->first));
     if (r.type != FieldType::enumeration && !r.values.empty())
@@ -196,8 +247,8 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     if (r.min_length && r.max_length && *r.max_length < *r.min_length)
       diags.add(doc.at(f.node("max_length"), path + ".max_length", "max_length is smaller than min_length"));
     if (std::find(columns_seen.begin(), columns_seen.end(), r.column) != columns_seen.end())
-      diags.add(doc.at(f.node("column"), path + ".column",
-                       "column '" + r.column + "' is already mapped to another field"));
+      diags.add(
+          doc.at(f.node("column"), path + ".column", "column '" + r.column + "' is already mapped to another field"));
     columns_seen.push_back(r.column);
     s.fields.push_back(std::move(r));
   }

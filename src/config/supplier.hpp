@@ -18,14 +18,14 @@ enum class FieldType { string, integer, decimal, boolean, url, enumeration };
 std::string_view to_string(FieldType);
 
 struct FieldRule {
-  std::string name;                 // field name in the record
-  std::string column;               // header name in the feed
+  std::string name;    // field name in the record
+  std::string column;  // header name in the feed
   FieldType type = FieldType::string;
   bool required = false;
-  std::optional<Decimal> min, max;  // numeric bounds, inclusive
+  std::optional<Decimal> min, max;                     // numeric bounds, inclusive
   std::optional<std::int64_t> min_length, max_length;  // in characters (code points)
-  std::vector<std::string> values;  // for enumerations
-  YAML::Node where;                 // for positions in later diagnostics
+  std::vector<std::string> values;                     // for enumerations
+  YAML::Node where;                                    // for positions in later diagnostics
 };
 
 struct FeedSettings {
@@ -40,12 +40,11 @@ struct FeedSettings {
   bool trim = false;
   std::int64_t max_field_bytes = 0;
   std::int64_t max_record_bytes = 0;
-  std::int64_t max_columns = 0;
 };
 
 struct PricingSettings {
   std::string amount_field;
-  std::string category_field;       // empty: every row gets the default rate
+  std::string category_field;  // empty: every row gets the default rate
   bool prices_include_tax = false;
   Decimal default_tax_rate;
   std::map<std::string, Decimal> tax_by_category;
@@ -62,8 +61,8 @@ struct Supplier {
   std::string name;
   std::string currency;
   int currency_exponent = 2;
-  std::string key;                  // the field that identifies a product
-  std::string mode = "batch";       // batch: each batch commits; atomic: the whole run or nothing
+  std::string key;                          // the field that identifies a product
+  std::string mode = "batch";               // batch: each batch commits; atomic: the whole run or nothing
   std::optional<std::int64_t> max_rejects;  // error budget: more rejects stop the run
   std::optional<Decimal> max_reject_ratio;  // error budget: rejected / read above this fails the run
   FeedSettings feed;

@@ -58,7 +58,9 @@ constexpr std::array currencies = {
     CurrencyInfo{"ZWG", 2},
 };
 
-constexpr bool by_code(const CurrencyInfo& a, const CurrencyInfo& b) { return a.code < b.code; }
+constexpr bool by_code(const CurrencyInfo& a, const CurrencyInfo& b) {
+  return a.code < b.code;
+}
 
 constexpr bool strictly_sorted() {
   for (std::size_t i = 1; i < currencies.size(); ++i) {
@@ -77,8 +79,12 @@ int currency_exponent(std::string_view code) {
   return it->exponent;
 }
 
-bool is_currency(std::string_view code) { return currency_exponent(code) >= 0; }
+bool is_currency(std::string_view code) {
+  return currency_exponent(code) >= 0;
+}
 
-std::span<const CurrencyInfo> all_currencies() { return currencies; }
+std::span<const CurrencyInfo> all_currencies() {
+  return currencies;
+}
 
 }  // namespace sluice

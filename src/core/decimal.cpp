@@ -14,7 +14,9 @@ namespace {
 constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t int64_min = std::numeric_limits<std::int64_t>::min();
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 void require_scale(int scale) {
   if (scale < 0 || scale > Decimal::max_scale) {
@@ -52,9 +54,13 @@ ParseResult parse_error(std::string_view text, const std::string& why) {
   return ParseResult::failure("invalid decimal " + quote(text) + ": " + why);
 }
 
-std::string position(std::size_t pos) { return "at position " + std::to_string(pos); }
+std::string position(std::size_t pos) {
+  return "at position " + std::to_string(pos);
+}
 
-bool is_reserved(char c) { return is_digit(c) || c == '+' || c == '-'; }
+bool is_reserved(char c) {
+  return is_digit(c) || c == '+' || c == '-';
+}
 
 }  // namespace
 
@@ -68,10 +74,14 @@ std::optional<Rounding> parse_rounding(std::string_view text) {
 
 std::string_view to_string(Rounding mode) {
   switch (mode) {
-    case Rounding::half_up: return "half_up";
-    case Rounding::half_even: return "half_even";
-    case Rounding::down: return "down";
-    case Rounding::up: return "up";
+    case Rounding::half_up:
+      return "half_up";
+    case Rounding::half_even:
+      return "half_even";
+    case Rounding::down:
+      return "down";
+    case Rounding::up:
+      return "up";
   }
   return "unknown";
 }
@@ -97,9 +107,12 @@ Int128 divide_rounded(Int128 num, Int128 den, Rounding mode) {
   // Comparing abs_r with den - abs_r avoids doubling abs_r, which could overflow near the type limit.
   const Int128 rest = den - abs_r;
   switch (mode) {
-    case Rounding::down: return q;
-    case Rounding::up: return away;
-    case Rounding::half_up: return abs_r >= rest ? away : q;
+    case Rounding::down:
+      return q;
+    case Rounding::up:
+      return away;
+    case Rounding::half_up:
+      return abs_r >= rest ? away : q;
     case Rounding::half_even:
       if (abs_r > rest) return away;
       if (abs_r < rest) return q;
@@ -108,7 +121,9 @@ Int128 divide_rounded(Int128 num, Int128 den, Rounding mode) {
   throw std::invalid_argument("unknown rounding mode");
 }
 
-bool fits_int64(Int128 value) { return value >= int64_min && value <= int64_max; }
+bool fits_int64(Int128 value) {
+  return value >= int64_min && value <= int64_max;
+}
 
 }  // namespace detail
 
@@ -118,8 +133,7 @@ Decimal Decimal::from_units(std::int64_t units, int scale) {
 }
 
 ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousands_sep) {
-  if (decimal_sep == '\0' || is_reserved(decimal_sep) || is_reserved(thousands_sep) ||
-      decimal_sep == thousands_sep) {
+  if (decimal_sep == '\0' || is_reserved(decimal_sep) || is_reserved(thousands_sep) || decimal_sep == thousands_sep) {
     return ParseResult::failure("invalid decimal separator configuration");
   }
   if (text.empty()) return parse_error(text, "empty");
@@ -138,9 +152,7 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
     magnitude = magnitude * 10 + (c - '0');
     return magnitude <= limit;
   };
-  const auto out_of_range = [&] {
-    return parse_error(text, "out of range (more digits than int64 units hold)");
-  };
+  const auto out_of_range = [&] { return parse_error(text, "out of range (more digits than int64 units hold)"); };
 
   int integer_digits = 0;
   int group_digits = 0;
@@ -167,8 +179,8 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
     return parse_error(text, "expected a digit " + position(pos));
   }
   if (grouped && group_digits != 3) {
-    return parse_error(
-        text, "misplaced thousands separator: last group has " + std::to_string(group_digits) + " digits");
+    return parse_error(text,
+                       "misplaced thousands separator: last group has " + std::to_string(group_digits) + " digits");
   }
 
   int scale = 0;
@@ -191,8 +203,7 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
 
 std::string Decimal::to_string() const {
   // Unsigned magnitude so that INT64_MIN formats without overflow.
-  std::uint64_t magnitude =
-      units_ < 0 ? ~static_cast<std::uint64_t>(units_) + 1 : static_cast<std::uint64_t>(units_);
+  std::uint64_t magnitude = units_ < 0 ? ~static_cast<std::uint64_t>(units_) + 1 : static_cast<std::uint64_t>(units_);
   std::string digits;
   do {
     digits += static_cast<char>('0' + magnitude % 10);

@@ -12,8 +12,7 @@ using detail::Int128;
 namespace {
 
 PriceOutcome overflow(const char* what) {
-  return PriceOutcome::failure(std::string("price overflow: ") + what +
-                               " does not fit in 64-bit minor units");
+  return PriceOutcome::failure(std::string("price overflow: ") + what + " does not fit in 64-bit minor units");
 }
 
 std::optional<Int128> checked_mul(Int128 a, Int128 b) {
@@ -31,8 +30,8 @@ Int128 to_minor(const Decimal& amount, int exponent, Rounding rounding) {
 
 }  // namespace
 
-PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int currency_exponent,
-                           Rounding rounding, bool prices_include_tax) {
+PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int currency_exponent, Rounding rounding,
+                           bool prices_include_tax) {
   if (currency_exponent < 0 || currency_exponent > Decimal::max_scale) {
     return PriceOutcome::failure("invalid currency exponent " + std::to_string(currency_exponent));
   }
@@ -50,8 +49,8 @@ PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int c
     if (!detail::fits_int64(tax)) return overflow("tax");
     const Int128 gross = net + tax;
     if (!detail::fits_int64(gross)) return overflow("gross");
-    return PriceOutcome::success(PriceResult{static_cast<std::int64_t>(net), static_cast<std::int64_t>(tax),
-                                             static_cast<std::int64_t>(gross)});
+    return PriceOutcome::success(
+        PriceResult{static_cast<std::int64_t>(net), static_cast<std::int64_t>(tax), static_cast<std::int64_t>(gross)});
   }
 
   const Int128 gross = to_minor(amount, currency_exponent, rounding);
@@ -64,8 +63,7 @@ PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int c
   // would overflow spuriously. The checked multiply and the fits test guard that reasoning.
   const int numerator_power = currency_exponent + tax_rate.scale();
   const int common = std::min(amount.scale(), numerator_power);
-  const auto numerator =
-      checked_mul(static_cast<Int128>(amount.units()), detail::pow10_128(numerator_power - common));
+  const auto numerator = checked_mul(static_cast<Int128>(amount.units()), detail::pow10_128(numerator_power - common));
   if (!numerator) return overflow("net");
   const Int128 denominator = detail::pow10_128(amount.scale() - common) * (rate_den + rate_units);
   const Int128 net = detail::divide_rounded(*numerator, denominator, rounding);
@@ -73,8 +71,8 @@ PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int c
 
   // Rounding is monotonic and amount / (1 + rate) <= amount, so net <= gross and tax >= 0.
   const Int128 tax = gross - net;
-  return PriceOutcome::success(PriceResult{static_cast<std::int64_t>(net), static_cast<std::int64_t>(tax),
-                                           static_cast<std::int64_t>(gross)});
+  return PriceOutcome::success(
+      PriceResult{static_cast<std::int64_t>(net), static_cast<std::int64_t>(tax), static_cast<std::int64_t>(gross)});
 }
 
 }  // namespace sluice

@@ -28,7 +28,7 @@ using PriceOutcome = Result<PriceResult>;
 // Each rounded output is rounded exactly once, from its exact rational value, at the minor unit.
 // net + tax == gross always holds and no output is negative. Negative amounts or rates, an invalid
 // exponent and results outside int64 are reported as errors; any result that fits is computed.
-PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int currency_exponent,
-                           Rounding rounding, bool prices_include_tax);
+PriceOutcome compute_price(const Decimal& amount, const Decimal& tax_rate, int currency_exponent, Rounding rounding,
+                           bool prices_include_tax);
 
 }  // namespace sluice

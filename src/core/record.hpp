@@ -16,7 +16,9 @@ namespace sluice {
 // A field's value. monostate is SQL-style NULL (missing or empty in the feed).
 using Value = std::variant<std::monostate, std::string, std::int64_t, Decimal, bool>;
 
-inline bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
+inline bool is_null(const Value& v) {
+  return std::holds_alternative<std::monostate>(v);
+}
 
 // The record's field names, fixed before a run starts. Nodes resolve names to indexes once,
 // at construction, so the per-record path never looks a name up.
@@ -32,17 +34,17 @@ class Schema {
 };
 
 struct Record {
-  std::uint64_t line = 0;         // physical line (or record number) in the input where it starts
-  std::vector<Value> values;      // indexed by Schema
-  std::vector<std::string> raw;   // the fields as read from the feed, kept for the rejects output
+  std::uint64_t line = 0;        // physical line (or record number) in the input where it starts
+  std::vector<Value> values;     // indexed by Schema
+  std::vector<std::string> raw;  // the fields as read from the feed, kept for the rejects output
 };
 
 // A row that did not make it, with enough context to find and fix it in the feed.
 struct Reject {
   std::uint64_t line = 0;
-  std::string node;               // id of the node that rejected it
-  std::string code;               // stable, machine-readable: "required", "type", "ragged_row", ...
-  std::string message;            // for people: which field, which rule, which value
+  std::string node;     // id of the node that rejected it
+  std::string code;     // stable, machine-readable: "required", "type", "ragged_row", ...
+  std::string message;  // for people: which field, which rule, which value
   std::vector<std::string> raw;
 };
 
@@ -54,7 +56,7 @@ struct RejectReason {
 // The unit that moves through the graph. Batching keeps the per-message cost of the flow graph
 // small next to the per-record work.
 struct Batch {
-  std::uint64_t sequence = 0;     // 0, 1, 2, ... in source order; lets sinks restore the order
+  std::uint64_t sequence = 0;  // 0, 1, 2, ... in source order; lets sinks restore the order
   std::vector<Record> records;
   std::vector<Reject> rejects;
   std::shared_ptr<const std::vector<std::string>> raw_header;  // names of Record::raw columns
@@ -67,8 +69,8 @@ struct Batch {
     for (std::size_t i = 0; i < records.size(); ++i) {
       std::optional<RejectReason> why = check(records[i]);
       if (why) {
-        rejects.push_back(Reject{records[i].line, std::string(node), std::move(why->code),
-                                 std::move(why->message), std::move(records[i].raw)});
+        rejects.push_back(Reject{records[i].line, std::string(node), std::move(why->code), std::move(why->message),
+                                 std::move(records[i].raw)});
       } else {
         if (kept != i) records[kept] = std::move(records[i]);
         ++kept;

@@ -65,11 +65,16 @@ class Watchdog {
 
 std::string_view to_string(StopReason r) {
   switch (r) {
-    case StopReason::none: return "none";
-    case StopReason::error_budget: return "error_budget";
-    case StopReason::deadline: return "deadline";
-    case StopReason::interrupted: return "interrupted";
-    case StopReason::lock_lost: return "lock_lost";
+    case StopReason::none:
+      return "none";
+    case StopReason::error_budget:
+      return "error_budget";
+    case StopReason::deadline:
+      return "deadline";
+    case StopReason::interrupted:
+      return "interrupted";
+    case StopReason::lock_lost:
+      return "lock_lost";
   }
   return "?";
 }
@@ -202,12 +207,11 @@ FlowResult Flow::run(const RunContext& ctx) {
       return Message{std::move(batch), std::make_shared<Ticket>()};
     });
 
-    flow::function_node<RejectMessage, flow::continue_msg> rejects_node(
-        g, flow::serial, [&](const RejectMessage& m) {
-          guarded("rejects", rejects_stats_, [&] { write_rejects(*m.rejects, m.header.get()); });
-          finish_piece(m.ticket);
-          return flow::continue_msg();
-        });
+    flow::function_node<RejectMessage, flow::continue_msg> rejects_node(g, flow::serial, [&](const RejectMessage& m) {
+      guarded("rejects", rejects_stats_, [&] { write_rejects(*m.rejects, m.header.get()); });
+      finish_piece(m.ticket);
+      return flow::continue_msg();
+    });
 
     using Transform = flow::multifunction_node<Message, std::tuple<Message, RejectMessage>>;
     using Async = flow::async_node<Message, Message>;
@@ -250,28 +254,29 @@ FlowResult Flow::run(const RunContext& ctx) {
       // Work that completes on another thread: the body hands the batch over and returns, and the
       // reservation keeps wait_for_all() from returning until `done` has put the batch back.
       AsyncTransformNode& body = *std::get<std::unique_ptr<AsyncTransformNode>>(chain[i].body);
-      asyncs.push_back(std::make_unique<Async>(g, flow::unlimited, [&, i, id](const Message& m, Async::gateway_type& gw) {
-        Batch& b = *m.batch;
-        std::size_t rejects_before = b.rejects.size();
-        stats[i].in += b.records.size();
-        auto t0 = Clock::now();
-        Stats& st = stats[i];
-        gw.reserve_wait();
-        try {
-          body.start(m.batch, [&gw, &st, m, t0, rejects_before] {
-            auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
-            st.busy_ns += ns;
-            st.latency.record(ns);
-            st.out += m.batch->records.size();
-            st.rejected += m.batch->rejects.size() - rejects_before;
-            gw.try_put(m);
-            gw.release_wait();
-          });
-        } catch (const std::exception& e) {
-          gw.release_wait();
-          throw NodeError(id, e.what());
-        }
-      }));
+      asyncs.push_back(
+          std::make_unique<Async>(g, flow::unlimited, [&, i, id](const Message& m, Async::gateway_type& gw) {
+            Batch& b = *m.batch;
+            std::size_t rejects_before = b.rejects.size();
+            stats[i].in += b.records.size();
+            auto t0 = Clock::now();
+            Stats& st = stats[i];
+            gw.reserve_wait();
+            try {
+              body.start(m.batch, [&gw, &st, m, t0, rejects_before] {
+                auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+                st.busy_ns += ns;
+                st.latency.record(ns);
+                st.out += m.batch->records.size();
+                st.rejected += m.batch->rejects.size() - rejects_before;
+                gw.try_put(m);
+                gw.release_wait();
+              });
+            } catch (const std::exception& e) {
+              gw.release_wait();
+              throw NodeError(id, e.what());
+            }
+          }));
       transforms.push_back(std::make_unique<Transform>(g, flow::unlimited, split));
       flow::make_edge(*asyncs.back(), *transforms.back());
       stage_in.push_back(asyncs.back().get());
@@ -315,7 +320,8 @@ FlowResult Flow::run(const RunContext& ctx) {
       context_ = &tgc;
     }
     // A stop that came before the context existed (a signal during start-up) still cancels.
-    if (reason_.load() == StopReason::deadline || reason_.load() == StopReason::interrupted) tgc.cancel_group_execution();
+    if (reason_.load() == StopReason::deadline || reason_.load() == StopReason::interrupted)
+      tgc.cancel_group_execution();
     input.activate();
     try {
       g.wait_for_all();
@@ -386,8 +392,8 @@ FlowResult Flow::run(const RunContext& ctx) {
     result.nodes.push_back(n);
   }
   if (complete && !result.error && result.not_processed != 0) {
-    result.error = std::make_exception_ptr(std::logic_error(
-        std::to_string(result.not_processed) + " rows were read but neither written nor rejected"));
+    result.error = std::make_exception_ptr(
+        std::logic_error(std::to_string(result.not_processed) + " rows were read but neither written nor rejected"));
   }
   return result;
 }

@@ -28,12 +28,12 @@ std::string_view to_string(StopReason);
 struct NodeCounts {
   std::string id;
   std::string type;
-  std::uint64_t in = 0;        // records received
-  std::uint64_t out = 0;       // records passed on (or written, for a sink)
-  std::uint64_t rejected = 0;  // records this node rejected
-  std::uint64_t calls = 0;     // batches handled
-  std::uint64_t retries = 0;   // operations the node tried again
-  double busy_seconds = 0;     // summed over all the node's concurrent calls
+  std::uint64_t in = 0;                       // records received
+  std::uint64_t out = 0;                      // records passed on (or written, for a sink)
+  std::uint64_t rejected = 0;                 // records this node rejected
+  std::uint64_t calls = 0;                    // batches handled
+  std::uint64_t retries = 0;                  // operations the node tried again
+  double busy_seconds = 0;                    // summed over all the node's concurrent calls
   double p50 = 0, p95 = 0, p99 = 0, max = 0;  // seconds per batch
 };
 
@@ -43,7 +43,7 @@ struct FlowResult {
   std::uint64_t rejected = 0;       // rows in the rejects output
   std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
   StopReason stop = StopReason::none;
-  std::exception_ptr error;         // a fatal error, already wrapped with the failing node's name
+  std::exception_ptr error;  // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
   std::uint64_t bytes_read = 0;
   std::optional<std::uint64_t> bytes_total;

@@ -85,8 +85,9 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
       auto ports = from_type->output_ports();
       if (edge.from_port == "rejects" && from_type->can_reject) {
         diags.add(graph_doc.at(edge.where, path,
-                               "the rejects port of '" + edge.from + "' goes to the run's rejects output by itself; "
-                               "remove this edge"));
+                               "the rejects port of '" + edge.from +
+                                   "' goes to the run's rejects output by itself; "
+                                   "remove this edge"));
         ok = false;
       } else if (std::find(ports.begin(), ports.end(), edge.from_port) == ports.end()) {
         diags.add(graph_doc.at(edge.where, path,
@@ -122,8 +123,8 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     const NodeType* t = type_of[e.id];
     if (t->role == NodeRole::source) {
       if (source) {
-        diags.add(graph_doc.at(e.settings, e.path(), "a graph has exactly one source; '" + source->id +
-                                                         "' is one already"));
+        diags.add(
+            graph_doc.at(e.settings, e.path(), "a graph has exactly one source; '" + source->id + "' is one already"));
       } else {
         source = &e;
       }
@@ -131,7 +132,8 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     if (next[e.id].size() > 1)
       diags.add(graph_doc.at(e.settings, e.path(),
                              "node '" + e.id + "' has " + std::to_string(next[e.id].size()) + " outgoing edges (" +
-                                 join(next[e.id]) + "); a graph is a chain from one source to one sink, so each "
+                                 join(next[e.id]) +
+                                 "); a graph is a chain from one source to one sink, so each "
                                  "node feeds at most one other"));
     if (prev[e.id].size() > 1)
       diags.add(graph_doc.at(e.settings, e.path(),

@@ -4,6 +4,7 @@
 #include "nodes/sink/ndjson_sink.hpp"
 #include "nodes/sink/pg_sink.hpp"
 #include "nodes/source/csv_source.hpp"
+#include "nodes/source/ndjson_source.hpp"
 #include "nodes/transform/http_fetch.hpp"
 #include "nodes/transform/price.hpp"
 #include "nodes/transform/validate.hpp"
@@ -12,13 +13,8 @@ namespace sluice {
 
 const std::vector<NodeType>& builtin_nodes() {
   static const std::vector<NodeType> types{
-      csv_source_type(),
-      validate_type(),
-      price_type(),
-      http_fetch_type(),
-      ndjson_sink_type(),
-      csv_sink_type(),
-      pg_sink_type(),
+      csv_source_type(), ndjson_source_type(), validate_type(), price_type(),
+      http_fetch_type(), ndjson_sink_type(),   csv_sink_type(), pg_sink_type(),
   };
   return types;
 }

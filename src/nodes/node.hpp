@@ -17,10 +17,10 @@ namespace sluice {
 
 // What a run supplies to nodes when they open.
 struct RunContext {
-  std::string input{};   // the feed: a path or "-" for standard input; empty: the source's own setting
-  std::string db{};      // PostgreSQL connection string ("" = libpq defaults and PG* variables)
+  std::string input{};      // the feed: a path or "-" for standard input; empty: the source's own setting
+  std::string db{};         // PostgreSQL connection string ("" = libpq defaults and PG* variables)
   std::int64_t run_id = 0;  // the run's ledger id, 0 without a database
-  bool dry_run = false;  // database writes are rolled back; nothing is stored
+  bool dry_run = false;     // database writes are rolled back; nothing is stored
 };
 
 // What a sink did with the records of a batch. File sinks write; database sinks insert, update or
@@ -41,8 +41,7 @@ struct WriteCounts {
 // configuration error, before any row is processed.
 class StartupError : public std::runtime_error {
  public:
-  explicit StartupError(Diagnostics diags)
-      : std::runtime_error(diags.format()), diags_(std::move(diags)) {}
+  explicit StartupError(Diagnostics diags) : std::runtime_error(diags.format()), diags_(std::move(diags)) {}
   const Diagnostics& diagnostics() const { return diags_; }
 
  private:

@@ -5,9 +5,12 @@ namespace sluice {
 
 std::string_view to_string(NodeRole r) {
   switch (r) {
-    case NodeRole::source: return "source";
-    case NodeRole::transform: return "transform";
-    case NodeRole::sink: return "sink";
+    case NodeRole::source:
+      return "source";
+    case NodeRole::transform:
+      return "transform";
+    case NodeRole::sink:
+      return "sink";
   }
   return "?";
 }

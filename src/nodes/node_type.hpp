@@ -20,10 +20,10 @@ std::string_view to_string(NodeRole);
 struct NodeBuildContext {
   const NodeEntry& entry;
   const Document& graph_doc;
-  Settings settings;          // the node's settings, checked against its spec
+  Settings settings;  // the node's settings, checked against its spec
   const Supplier& supplier;
   const Document& supplier_doc;
-  Schema& schema;             // fields of the run's records; nodes add what they produce
+  Schema& schema;  // fields of the run's records; nodes add what they produce
   Diagnostics& diags;
 
   void error(const YAML::Node& where, const std::string& key, const std::string& message) const;
@@ -32,10 +32,10 @@ struct NodeBuildContext {
 struct NodeType {
   std::string_view name;
   NodeRole role;
-  bool can_reject;            // has a rejects port
+  bool can_reject;  // has a rejects port
   std::string_view summary;
   const ObjectSpec& (*spec)();
-  std::string_view example;   // a YAML node entry that builds
+  std::string_view example;  // a YAML node entry that builds
   NodeBody (*make)(NodeBuildContext& ctx);
   bool needs_database = false;  // the run connects, takes the supplier lock and keeps a ledger
 

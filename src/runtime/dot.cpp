@@ -78,15 +78,18 @@ std::string render_dot(const GraphFile& graph, const std::string& report_path) {
     const NodeType* t = find_node_type(n.type);
     if (t && t->can_reject) {
       std::string count;
-      if (auto it = figures.find(n.id); it != figures.end()) count = ", label=\"" + std::to_string(it->second.rejected) + "\"";
+      if (auto it = figures.find(n.id); it != figures.end())
+        count = ", label=\"" + std::to_string(it->second.rejected) + "\"";
       out += "  \"" + esc(n.id) + "\" -> \"rejects\" [style=dashed, color=red" + count + "];\n";
       any_rejects = true;
     }
   }
-  if (any_rejects) out += "  \"rejects\" [shape=note, color=red, label=\"rejects\\n" + esc(graph.run.rejects) + "\"];\n";
+  if (any_rejects)
+    out += "  \"rejects\" [shape=note, color=red, label=\"rejects\\n" + esc(graph.run.rejects) + "\"];\n";
   for (const auto& e : graph.edges) {
     std::string count;
-    if (auto it = figures.find(e.from); it != figures.end()) count = " [label=\"" + std::to_string(it->second.out) + "\"]";
+    if (auto it = figures.find(e.from); it != figures.end())
+      count = " [label=\"" + std::to_string(it->second.out) + "\"]";
     out += "  \"" + esc(e.from) + "\" -> \"" + esc(e.to) + "\"" + count + ";\n";
   }
   return out + "}\n";

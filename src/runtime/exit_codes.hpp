@@ -4,15 +4,17 @@
 namespace sluice {
 
 enum class ExitCode : int {
-  success = 0,             // every row accounted for; rejected rows (if any) are in the rejects output
-  failure = 1,             // a fatal error at run time (I/O, database, a bug); committed work is consistent
-  usage = 2,               // bad command line or configuration; nothing ran
-  deadline = 3,            // the run's deadline passed; finished rows were committed, the rest not processed
-  error_budget = 4,        // more rejects than the supplier's error budget allows
-  locked = 5,              // another run for the same supplier holds the lock
-  interrupted = 130,       // SIGINT or SIGTERM; finished rows were committed
+  success = 0,        // every row accounted for; rejected rows (if any) are in the rejects output
+  failure = 1,        // a fatal error at run time (I/O, database, a bug); committed work is consistent
+  usage = 2,          // bad command line or configuration; nothing ran
+  deadline = 3,       // the run's deadline passed; finished rows were committed, the rest not processed
+  error_budget = 4,   // more rejects than the supplier's error budget allows
+  locked = 5,         // another run for the same supplier holds the lock
+  interrupted = 130,  // SIGINT or SIGTERM; finished rows were committed
 };
 
-constexpr int to_int(ExitCode c) { return static_cast<int>(c); }
+constexpr int to_int(ExitCode c) {
+  return static_cast<int>(c);
+}
 
 }  // namespace sluice

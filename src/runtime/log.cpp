@@ -30,8 +30,10 @@ std::string render(const std::string& message, const std::vector<LogField>& fiel
       out.push_back(',');
       append_json_string(out, f.key);
       out.push_back(':');
-      if (f.raw) out += f.value;
-      else append_json_string(out, f.value);
+      if (f.raw)
+        out += f.value;
+      else
+        append_json_string(out, f.value);
     }
     return out;
   }
@@ -50,7 +52,9 @@ void init_logging(LogFormat format) {
     logger()->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
 }
 
-LogFormat log_format() { return g_format; }
+LogFormat log_format() {
+  return g_format;
+}
 
 void log_info(const std::string& message, const std::vector<LogField>& fields) {
   logger()->info(render(message, fields));

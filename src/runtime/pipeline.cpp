@@ -41,7 +41,8 @@ std::unique_ptr<Pipeline> load_pipeline(const PipelineOptions& options, Diagnost
                   p->supplier_doc ? &*p->supplier_doc : nullptr, diags);
   if (p->graph_doc) p->graph = read_graph_file(*p->graph_doc, diags);
   if (p->supplier_doc) p->supplier = read_supplier(*p->supplier_doc, diags);
-  if (p->graph_doc && p->supplier_doc) p->plan = plan_graph(p->graph, *p->graph_doc, p->supplier, *p->supplier_doc, diags);
+  if (p->graph_doc && p->supplier_doc)
+    p->plan = plan_graph(p->graph, *p->graph_doc, p->supplier, *p->supplier_doc, diags);
   return p;
 }
 
@@ -67,30 +68,36 @@ std::string read_text(const std::string& path) {
 
 std::string status_of(ExitCode code) {
   switch (code) {
-    case ExitCode::success: return "succeeded";
-    case ExitCode::deadline: return "deadline";
-    case ExitCode::error_budget: return "error_budget";
-    case ExitCode::interrupted: return "interrupted";
-    default: return "failed";
+    case ExitCode::success:
+      return "succeeded";
+    case ExitCode::deadline:
+      return "deadline";
+    case ExitCode::error_budget:
+      return "error_budget";
+    case ExitCode::interrupted:
+      return "interrupted";
+    default:
+      return "failed";
   }
 }
 
 // Watches the supplier lock's connection during the run; losing the lock stops the run.
 class LockWatch {
  public:
-  LockWatch(SupplierLock& lock, Flow& flow) : thread_([this, &lock, &flow] {
-    std::unique_lock l(m_);
-    while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_; })) {
-      l.unlock();
-      bool held = lock.still_held();
-      l.lock();
-      if (!held) {
-        lost_ = true;
-        flow.stop(StopReason::lock_lost, true);
-        return;
-      }
-    }
-  }) {}
+  LockWatch(SupplierLock& lock, Flow& flow)
+      : thread_([this, &lock, &flow] {
+          std::unique_lock l(m_);
+          while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_; })) {
+            l.unlock();
+            bool held = lock.still_held();
+            l.lock();
+            if (!held) {
+              lost_ = true;
+              flow.stop(StopReason::lock_lost, true);
+              return;
+            }
+          }
+        }) {}
   ~LockWatch() {
     {
       std::lock_guard l(m_);
@@ -141,9 +148,9 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     ledger = std::make_unique<Ledger>(ctx.db);
     std::vector<std::string> parts{read_text(pipeline.graph_doc->name()), read_text(pipeline.supplier_doc->name())};
     for (const auto& [k, v] : options.overrides) parts.push_back(k + "=" + v);
-    ctx.run_id = ledger->start(RunStart{pipeline.supplier.name, pipeline.graph_doc->name(),
-                                        options.input.empty() ? "-" : options.input, sha256_parts(parts),
-                                        options.dry_run});
+    ctx.run_id =
+        ledger->start(RunStart{pipeline.supplier.name, pipeline.graph_doc->name(),
+                               options.input.empty() ? "-" : options.input, sha256_parts(parts), options.dry_run});
     outcome.run_id = ctx.run_id;
   }
 
@@ -233,8 +240,8 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       ledger->finish(ctx.run_id, end);
     } catch (const std::exception& e) {
       if (outcome.code == ExitCode::success) outcome.code = ExitCode::failure;
-      outcome.error += (outcome.error.empty() ? "" : "; ") + std::string("cannot record the run: ") +
-                       redact_error(e.what(), ctx.db);
+      outcome.error +=
+          (outcome.error.empty() ? "" : "; ") + std::string("cannot record the run: ") + redact_error(e.what(), ctx.db);
     }
   }
 
@@ -287,15 +294,16 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
        f.identity_holds() ? "holds" : "VIOLATED");
   line("  %-12s %-12s %12s %12s %10s %9s\n", "node", "type", "in", "out", "rejected", "busy s");
   for (const auto& n : f.nodes)
-    line("  %-12s %-12s %12llu %12llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out),
-         u(n.rejected), n.busy_seconds);
+    line("  %-12s %-12s %12llu %12llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out), u(n.rejected),
+         n.busy_seconds);
   double secs = f.wall.count();
   double rate = secs > 0 ? static_cast<double>(f.read) / secs : 0;
   double mbs = secs > 0 ? static_cast<double>(f.bytes_read) / 1e6 / secs : 0;
   line("  %.3f s, %.0f rows/s, %.1f MB/s, %d threads\n", secs, rate, mbs, f.threads);
   if (f.rejected > 0) line("  rejects: %s\n", o.rejects_path.c_str());
-  if (o.run_id) line("  run id: %lld (sluice runs show %lld)\n", static_cast<long long>(o.run_id),
-                     static_cast<long long>(o.run_id));
+  if (o.run_id)
+    line("  run id: %lld (sluice runs show %lld)\n", static_cast<long long>(o.run_id),
+         static_cast<long long>(o.run_id));
   if (!o.error.empty()) line("  error: %s\n", o.error.c_str());
   return out;
 }

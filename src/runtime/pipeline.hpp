@@ -37,17 +37,18 @@ struct Pipeline {
 std::unique_ptr<Pipeline> load_pipeline(const PipelineOptions& options, Diagnostics& diags);
 
 // Loads the graph file alone (for `sluice graph`), without a supplier.
-std::optional<GraphFile> load_graph_only(const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides,
+std::optional<GraphFile> load_graph_only(const std::string& path,
+                                         const std::vector<std::pair<std::string, std::string>>& overrides,
                                          std::optional<Document>& doc, Diagnostics& diags);
 
 struct RunOptions {
   std::string input{};
   std::string rejects_path{};
-  std::string db{};      // connection string (--db / SLUICE_DB / PG* variables)
+  std::string db{};  // connection string (--db / SLUICE_DB / PG* variables)
   bool dry_run = false;
   std::vector<std::pair<std::string, std::string>> overrides{};  // for the configuration fingerprint
-  std::string report_path{};   // --report: JSON report of the run
-  std::string metrics_path{};  // --metrics: Prometheus textfile
+  std::string report_path{};                                     // --report: JSON report of the run
+  std::string metrics_path{};                                    // --metrics: Prometheus textfile
   ProgressMode progress = ProgressMode::never;
   bool handle_signals = false;  // SIGINT/SIGTERM stop the run (the caller blocked them first)
   std::string version{};
@@ -61,8 +62,8 @@ class SupplierLocked : public std::runtime_error {
 struct RunOutcome {
   ExitCode code = ExitCode::success;
   FlowResult flow;
-  std::string error;          // the fatal error's message, if any
-  std::int64_t run_id = 0;    // ledger id when the run used a database
+  std::string error;        // the fatal error's message, if any
+  std::int64_t run_id = 0;  // ledger id when the run used a database
   std::string rejects_path;
   std::map<std::string, std::uint64_t> rejects_by_code;
 };

@@ -19,7 +19,9 @@ std::string num(double v) {
   return b;
 }
 
-std::string u(std::uint64_t v) { return std::to_string(v); }
+std::string u(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 std::string str(std::string_view s) {
   std::string out;
@@ -44,13 +46,20 @@ Resources resources() {
 
 std::string status_of(ExitCode code) {
   switch (code) {
-    case ExitCode::success: return "succeeded";
-    case ExitCode::deadline: return "deadline";
-    case ExitCode::error_budget: return "error_budget";
-    case ExitCode::interrupted: return "interrupted";
-    case ExitCode::locked: return "locked";
-    case ExitCode::usage: return "usage";
-    case ExitCode::failure: return "failed";
+    case ExitCode::success:
+      return "succeeded";
+    case ExitCode::deadline:
+      return "deadline";
+    case ExitCode::error_budget:
+      return "error_budget";
+    case ExitCode::interrupted:
+      return "interrupted";
+    case ExitCode::locked:
+      return "locked";
+    case ExitCode::usage:
+      return "usage";
+    case ExitCode::failure:
+      return "failed";
   }
   return "failed";
 }
@@ -102,13 +111,14 @@ std::string render_report(const ReportContext& r) {
   field("status", str(status_of(r.outcome.code)));
   field("exit_code", std::to_string(to_int(r.outcome.code)));
   field("error", r.outcome.error.empty() ? "null" : str(r.outcome.error));
-  field("accounting", "{\"read\": " + u(f.read) + ", \"written\": " + u(f.sink.written) + ", \"inserted\": " +
-                          u(f.sink.inserted) + ", \"updated\": " + u(f.sink.updated) + ", \"unchanged\": " +
-                          u(f.sink.unchanged) + ", \"rejected\": " + u(f.rejected) + ", \"not_processed\": " +
-                          u(f.not_processed) + ", \"identity_holds\": " + (f.identity_holds() ? "true" : "false") +
-                          "}");
+  field("accounting", "{\"read\": " + u(f.read) + ", \"written\": " + u(f.sink.written) +
+                          ", \"inserted\": " + u(f.sink.inserted) + ", \"updated\": " + u(f.sink.updated) +
+                          ", \"unchanged\": " + u(f.sink.unchanged) + ", \"rejected\": " + u(f.rejected) +
+                          ", \"not_processed\": " + u(f.not_processed) +
+                          ", \"identity_holds\": " + (f.identity_holds() ? "true" : "false") + "}");
   std::string codes = "{";
-  for (const auto& [code, n] : r.outcome.rejects_by_code) codes += (codes.size() > 1 ? ", " : "") + str(code) + ": " + u(n);
+  for (const auto& [code, n] : r.outcome.rejects_by_code)
+    codes += (codes.size() > 1 ? ", " : "") + str(code) + ": " + u(n);
   field("rejects_by_code", codes + "}");
   field("rejects_file", str(r.outcome.rejects_path));
   std::string nodes = "[";
@@ -116,23 +126,23 @@ std::string render_report(const ReportContext& r) {
     const NodeCounts& n = f.nodes[i];
     nodes += std::string(i ? ",\n    " : "\n    ") + "{\"id\": " + str(n.id) + ", \"type\": " + str(n.type) +
              ", \"in\": " + u(n.in) + ", \"out\": " + u(n.out) + ", \"rejected\": " + u(n.rejected) +
-             ", \"retries\": " + u(n.retries) + ", \"batches\": " + u(n.calls) + ", \"busy_seconds\": " + num(n.busy_seconds) +
-             ", \"batch_latency_seconds\": {\"p50\": " + num(n.p50) + ", \"p95\": " + num(n.p95) +
-             ", \"p99\": " + num(n.p99) + ", \"max\": " + num(n.max) + "}}";
+             ", \"retries\": " + u(n.retries) + ", \"batches\": " + u(n.calls) +
+             ", \"busy_seconds\": " + num(n.busy_seconds) + ", \"batch_latency_seconds\": {\"p50\": " + num(n.p50) +
+             ", \"p95\": " + num(n.p95) + ", \"p99\": " + num(n.p99) + ", \"max\": " + num(n.max) + "}}";
   }
   field("nodes", nodes + "\n  ]");
   field("throughput", "{\"rows_per_second\": " + num(secs > 0 ? static_cast<double>(f.read) / secs : 0) +
-                          ", \"bytes_per_second\": " +
-                          num(secs > 0 ? static_cast<double>(f.bytes_read) / secs : 0) + ", \"bytes_read\": " +
-                          u(f.bytes_read) + "}");
+                          ", \"bytes_per_second\": " + num(secs > 0 ? static_cast<double>(f.bytes_read) / secs : 0) +
+                          ", \"bytes_read\": " + u(f.bytes_read) + "}");
   field("resources", "{\"wall_seconds\": " + num(secs) + ", \"cpu_user_seconds\": " + num(res.user) +
-                         ", \"cpu_system_seconds\": " + num(res.system) + ", \"peak_rss_bytes\": " +
-                         u(res.peak_rss) + ", \"threads\": " + std::to_string(f.threads) + "}");
+                         ", \"cpu_system_seconds\": " + num(res.system) + ", \"peak_rss_bytes\": " + u(res.peak_rss) +
+                         ", \"threads\": " + std::to_string(f.threads) + "}");
   std::string deadline = plan.run.deadline ? num(static_cast<double>(plan.run.deadline->count()) / 1000.0) : "null";
-  field("settings", "{\"threads\": " + std::to_string(f.threads) + ", \"batch_size\": " +
-                        std::to_string(plan.run.batch_size) + ", \"in_flight\": " + std::to_string(plan.run.in_flight) +
-                        ", \"ordered\": " + (plan.run.ordered ? "true" : "false") +
-                        ", \"deadline_seconds\": " + deadline + ", \"mode\": " + str(r.pipeline.supplier.mode) + "}",
+  field("settings",
+        "{\"threads\": " + std::to_string(f.threads) + ", \"batch_size\": " + std::to_string(plan.run.batch_size) +
+            ", \"in_flight\": " + std::to_string(plan.run.in_flight) +
+            ", \"ordered\": " + (plan.run.ordered ? "true" : "false") + ", \"deadline_seconds\": " + deadline +
+            ", \"mode\": " + str(r.pipeline.supplier.mode) + "}",
         true);
   return j + "}\n";
 }
@@ -146,10 +156,13 @@ std::string render_metrics(const ReportContext& r) {
     m += std::string("# HELP ") + name + " " + text + "\n# TYPE " + name + " " + type + "\n";
   };
   help("sluice_run_rows", "Rows of the last run by outcome (read = the sum of the others).", "gauge");
-  const std::pair<const char*, std::uint64_t> outcomes[] = {
-      {"read", f.read},         {"written", f.sink.written},     {"inserted", f.sink.inserted},
-      {"updated", f.sink.updated}, {"unchanged", f.sink.unchanged}, {"rejected", f.rejected},
-      {"not_processed", f.not_processed}};
+  const std::pair<const char*, std::uint64_t> outcomes[] = {{"read", f.read},
+                                                            {"written", f.sink.written},
+                                                            {"inserted", f.sink.inserted},
+                                                            {"updated", f.sink.updated},
+                                                            {"unchanged", f.sink.unchanged},
+                                                            {"rejected", f.rejected},
+                                                            {"not_processed", f.not_processed}};
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
   help("sluice_run_rejects", "Rejected rows of the last run by code.", "gauge");
   for (const auto& [code, n] : r.outcome.rejects_by_code)
@@ -162,9 +175,9 @@ std::string render_metrics(const ReportContext& r) {
   m += "sluice_run_duration_seconds{" + sup + "} " + num(f.wall.count()) + "\n";
   help("sluice_run_finished_timestamp_seconds", "When the last run finished (Unix time).", "gauge");
   m += "sluice_run_finished_timestamp_seconds{" + sup + "} " +
-       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count()) +
+       std::to_string(
+           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count()) +
        "\n";
   help("sluice_run_peak_rss_bytes", "Peak resident memory of the last run.", "gauge");
   m += "sluice_run_peak_rss_bytes{" + sup + "} " + u(res.peak_rss) + "\n";

@@ -14,7 +14,7 @@ struct ReportContext {
   const RunOptions& options;
   const RunOutcome& outcome;
   std::string version;
-  std::string started_at;   // RFC 3339, UTC
+  std::string started_at;  // RFC 3339, UTC
   std::string finished_at;
 };
 

@@ -25,15 +25,24 @@ struct Case {
 
 TEST(AddressGuard, ClassifiesEveryRefusedIpv4Range) {
   const Case cases[] = {
-      {"0.0.0.0", AddressKind::unspecified},         {"0.255.255.255", AddressKind::unspecified},
-      {"10.0.0.1", AddressKind::private_network},    {"10.255.255.255", AddressKind::private_network},
-      {"100.64.0.0", AddressKind::shared_address_space}, {"100.127.255.255", AddressKind::shared_address_space},
-      {"127.0.0.1", AddressKind::loopback},          {"127.255.0.9", AddressKind::loopback},
-      {"169.254.169.254", AddressKind::link_local},  {"169.254.0.1", AddressKind::link_local},
-      {"172.16.0.1", AddressKind::private_network},  {"172.31.255.255", AddressKind::private_network},
-      {"192.168.0.1", AddressKind::private_network}, {"192.168.255.255", AddressKind::private_network},
-      {"224.0.0.1", AddressKind::multicast},         {"239.255.255.255", AddressKind::multicast},
-      {"240.0.0.1", AddressKind::reserved},          {"255.255.255.254", AddressKind::reserved},
+      {"0.0.0.0", AddressKind::unspecified},
+      {"0.255.255.255", AddressKind::unspecified},
+      {"10.0.0.1", AddressKind::private_network},
+      {"10.255.255.255", AddressKind::private_network},
+      {"100.64.0.0", AddressKind::shared_address_space},
+      {"100.127.255.255", AddressKind::shared_address_space},
+      {"127.0.0.1", AddressKind::loopback},
+      {"127.255.0.9", AddressKind::loopback},
+      {"169.254.169.254", AddressKind::link_local},
+      {"169.254.0.1", AddressKind::link_local},
+      {"172.16.0.1", AddressKind::private_network},
+      {"172.31.255.255", AddressKind::private_network},
+      {"192.168.0.1", AddressKind::private_network},
+      {"192.168.255.255", AddressKind::private_network},
+      {"224.0.0.1", AddressKind::multicast},
+      {"239.255.255.255", AddressKind::multicast},
+      {"240.0.0.1", AddressKind::reserved},
+      {"255.255.255.254", AddressKind::reserved},
       {"255.255.255.255", AddressKind::broadcast},
   };
   for (const auto& c : cases) EXPECT_EQ(kind_of(c.address), c.kind) << c.address;
@@ -49,14 +58,10 @@ TEST(AddressGuard, LeavesTheNeighboursOfRefusedRangesPublic) {
 
 TEST(AddressGuard, ClassifiesEveryRefusedIpv6Range) {
   const Case cases[] = {
-      {"::", AddressKind::unspecified},
-      {"::1", AddressKind::loopback},
-      {"fe80::1", AddressKind::link_local},
-      {"febf:ffff::1", AddressKind::link_local},
-      {"fc00::1", AddressKind::private_network},
-      {"fdff:ffff::1", AddressKind::private_network},
-      {"ff02::1", AddressKind::multicast},
-      {"ff05::1:3", AddressKind::multicast},
+      {"::", AddressKind::unspecified},          {"::1", AddressKind::loopback},
+      {"fe80::1", AddressKind::link_local},      {"febf:ffff::1", AddressKind::link_local},
+      {"fc00::1", AddressKind::private_network}, {"fdff:ffff::1", AddressKind::private_network},
+      {"ff02::1", AddressKind::multicast},       {"ff05::1:3", AddressKind::multicast},
       {"::7f00:1", AddressKind::reserved},  // deprecated IPv4-compatible ::127.0.0.1
   };
   for (const auto& c : cases) EXPECT_EQ(kind_of(c.address), c.kind) << c.address;
@@ -100,8 +105,8 @@ TEST(AddressGuard, ParsesCidrsStrictly) {
   EXPECT_FALSE(v6->contains(*IpAddress::parse("fec0::1")));
   EXPECT_TRUE(Cidr::parse("0.0.0.0/0").has_value());
   EXPECT_TRUE(Cidr::parse("::/0").has_value());
-  for (const char* bad : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.1/8", "10.0.0.0/x", "10.0.0/8",
-                          "localhost", "10.0.0.0/8/8", "010.0.0.0/8", "10.0.0.0/-1"}) {
+  for (const char* bad : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.1/8", "10.0.0.0/x", "10.0.0/8", "localhost",
+                          "10.0.0.0/8/8", "010.0.0.0/8", "10.0.0.0/-1"}) {
     EXPECT_FALSE(Cidr::parse(bad).has_value()) << bad;
   }
 }

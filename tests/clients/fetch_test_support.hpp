@@ -80,6 +80,8 @@ inline FetchResult fetch_one(HttpFetcher& fetcher, FetchJob job,
   return future.get();
 }
 
-inline FetchResult fetch_one(HttpFetcher& fetcher, const std::string& url) { return fetch_one(fetcher, FetchJob{url, "", "", nullptr}); }
+inline FetchResult fetch_one(HttpFetcher& fetcher, const std::string& url) {
+  return fetch_one(fetcher, FetchJob{url, "", "", nullptr});
+}
 
 }  // namespace sluice::test

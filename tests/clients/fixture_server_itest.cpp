@@ -25,6 +25,7 @@
 
 #include "clients/fetch_test_support.hpp"
 #include "clients/http_fetcher.hpp"
+#include "support/fixture_server.hpp"
 
 extern char** environ;
 
@@ -35,109 +36,13 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using test::Collector;
 using test::fetch_one;
+using test::FixtureServer;
 using test::loopback_policy;
 using Status = FetchResult::Status;
 
 long elapsed_ms(Clock::time_point since) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
 }
-
-// One sluice_fixture_server process for the whole test program.
-class FixtureServer {
- public:
-  static FixtureServer& instance() {
-    static FixtureServer server;
-    return server;
-  }
-  ~FixtureServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
-  }
-  const std::string& error() const { return error_; }
-  int port() const { return port_; }
-  std::string url(const std::string& path_and_query) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path_and_query;
-  }
-
-  // GET /stats (or /stats/reset) with a plain blocking curl call.
-  std::string get(const std::string& path) const {
-    std::string body;
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), &curl_easy_cleanup);
-    curl_easy_setopt(easy.get(), CURLOPT_URL, url(path).c_str());
-    curl_easy_setopt(easy.get(), CURLOPT_PROXY, "");
-    curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* out) {
-      static_cast<std::string*>(out)->append(data, size * n);
-      return size * n;
-    });
-    if (curl_easy_perform(easy.get()) != CURLE_OK) ADD_FAILURE() << "GET " << path << " failed";
-    return body;
-  }
-  long stat(const std::string& name) const {
-    const std::string json = get("/stats");
-    const auto at = json.find("\"" + name + "\":");
-    if (at == std::string::npos) {
-      ADD_FAILURE() << "no " << name << " in " << json;
-      return -1;
-    }
-    return std::stol(json.substr(at + name.size() + 3));
-  }
-  void reset_stats() const { get("/stats/reset"); }
-
- private:
-  FixtureServer() {
-    const char* binary = std::getenv("SLUICE_FIXTURE_SERVER");
-    if (binary == nullptr || *binary == '\0') {
-      error_ = "SLUICE_FIXTURE_SERVER is not set (CTest sets it to the built sluice_fixture_server)";
-      return;
-    }
-    if (access(binary, X_OK) != 0) {
-      error_ = std::string("SLUICE_FIXTURE_SERVER=") + binary + " is not an executable file";
-      return;
-    }
-    char pattern[] = "/tmp/sluice-fixture-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = pattern;
-    const std::string port_file = dir_ + "/port";
-    std::vector<std::string> args = {binary, "--port", "0", "--port-file", port_file, "--threads", "2"};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, binary, nullptr, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-      error_ = std::string("cannot start ") + binary;
-      return;
-    }
-    const auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline) {
-      std::ifstream in(port_file);
-      if (in >> port_ && port_ > 0) return;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        error_ = std::string(binary) + " exited before writing its port file";
-        return;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    error_ = std::string(binary) + " wrote no port file within 10 s";
-  }
-
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string dir_;
-  std::string error_;
-};
 
 class FixtureServerTest : public ::testing::Test {
  protected:
@@ -158,7 +63,8 @@ TEST_F(FixtureServerTest, FetchesEveryFormatWithItsDimensions) {
   const struct {
     const char* ext;
     ImageFormat format;
-  } cases[] = {{"jpg", ImageFormat::jpeg}, {"png", ImageFormat::png}, {"gif", ImageFormat::gif}, {"webp", ImageFormat::webp}};
+  } cases[] = {
+      {"jpg", ImageFormat::jpeg}, {"png", ImageFormat::png}, {"gif", ImageFormat::gif}, {"webp", ImageFormat::webp}};
   for (const auto& c : cases) {
     const auto result = fetch_one(fetcher, server().url(std::string("/img/p.") + c.ext + "?w=640&h=480&size=20000"));
     ASSERT_EQ(result.status, Status::ok) << c.ext << ": " << result.error;
@@ -198,8 +104,8 @@ TEST_F(FixtureServerTest, HonoursRetryAfterSecondsAndDates) {
   EXPECT_EQ(result.status, Status::ok) << result.error;
   EXPECT_GE(elapsed_ms(start), 1000);
   start = Clock::now();
-  result = fetch_one(fetcher,
-                     server().url("/img/rd.png?fail_first=1&status=503&retry_after_date=2&key=" + unique_key()));
+  result =
+      fetch_one(fetcher, server().url("/img/rd.png?fail_first=1&status=503&retry_after_date=2&key=" + unique_key()));
   EXPECT_EQ(result.status, Status::ok) << result.error;
   EXPECT_EQ(result.attempts, 2);
   // An HTTP date has whole-second resolution: two seconds ahead is at least one second of waiting.
@@ -294,7 +200,8 @@ TEST_F(FixtureServerTest, AbortAllWithAThousandInFlight) {
                    });
   }
   const auto deadline = Clock::now() + 30s;
-  while (server().stat("in_flight") < static_cast<long>(jobs) && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (server().stat("in_flight") < static_cast<long>(jobs) && Clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   ASSERT_EQ(server().stat("in_flight"), static_cast<long>(jobs));
   const auto start = Clock::now();
   fetcher.abort_all();
@@ -349,7 +256,8 @@ TEST_F(FixtureServerTest, DISABLED_ThroughputSweep) {
     const double cpu = static_cast<double>((after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
                                            (after.ru_stime.tv_sec - before.ru_stime.tv_sec)) +
                        static_cast<double>((after.ru_utime.tv_usec - before.ru_utime.tv_usec) +
-                                           (after.ru_stime.tv_usec - before.ru_stime.tv_usec)) / 1e6;
+                                           (after.ru_stime.tv_usec - before.ru_stime.tv_usec)) /
+                           1e6;
     const double ideal = static_cast<double>(urls) * latency / 1000.0 / static_cast<double>(c);
     std::printf("%8zu %8zu %9.2f %9.2f %10.2f %11.2f %9ld\n", c, urls, ideal, wall, ideal / wall, cpu,
                 server().stat("max_in_flight"));

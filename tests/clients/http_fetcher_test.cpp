@@ -2,9 +2,9 @@
 #include "clients/http_fetcher.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -370,11 +370,17 @@ TEST_F(HttpFetcherTest, AWaitingRetryHoldsNoHandle) {
   std::atomic<long> done_at[2] = {0, 0};
   const auto start = Clock::now();
   fetcher.submit(FetchJob{server_.url("/img/wait.png?fail_first=1&status=503&retry_after=1"), "", "", nullptr},
-                 [&, cb = collector.callback(0)](FetchResult&& r) mutable { done_at[0] = elapsed_ms(start); cb(std::move(r)); });
+                 [&, cb = collector.callback(0)](FetchResult&& r) mutable {
+                   done_at[0] = elapsed_ms(start);
+                   cb(std::move(r));
+                 });
   ASSERT_TRUE(eventually([&] { return fetcher.stats().waiting_retry == 1; }));
   EXPECT_EQ(fetcher.stats().in_flight, 0u);
   fetcher.submit(FetchJob{server_.url("/img/meanwhile.png"), "", "", nullptr},
-                 [&, cb = collector.callback(1)](FetchResult&& r) mutable { done_at[1] = elapsed_ms(start); cb(std::move(r)); });
+                 [&, cb = collector.callback(1)](FetchResult&& r) mutable {
+                   done_at[1] = elapsed_ms(start);
+                   cb(std::move(r));
+                 });
   ASSERT_TRUE(collector.wait_for(2, 10s));
   EXPECT_EQ(collector.result(0).status, Status::ok);
   EXPECT_EQ(collector.result(0).attempts, 2);
@@ -456,7 +462,8 @@ TEST_F(HttpFetcherTest, LimitsRedirects) {
 
 TEST_F(HttpFetcherTest, RefusesSchemesOtherThanHttp) {
   HttpFetcher fetcher(loopback_policy());
-  for (const char* url : {"file:///etc/passwd", "ftp://127.0.0.1/x.png", "gopher://127.0.0.1/x", "not a url", "/img/a.png"}) {
+  for (const char* url :
+       {"file:///etc/passwd", "ftp://127.0.0.1/x.png", "gopher://127.0.0.1/x", "not a url", "/img/a.png"}) {
     const auto result = fetch_one(fetcher, url);
     EXPECT_EQ(result.status, Status::failed) << url;
     EXPECT_EQ(result.attempts, 0) << url;
@@ -630,7 +637,8 @@ TEST_F(HttpFetcherTest, CallbacksMaySubmitAndAbort) {
   std::promise<FetchResult> slow;
   fetcher.submit(FetchJob{server_.url("/img/slow.png?latency=5000"), "", "", nullptr},
                  [&](FetchResult&& r) { slow.set_value(std::move(r)); });
-  fetcher.submit(FetchJob{server_.url("/img/trigger.png"), "", "", nullptr}, [&](FetchResult&&) { fetcher.abort_all(); });
+  fetcher.submit(FetchJob{server_.url("/img/trigger.png"), "", "", nullptr},
+                 [&](FetchResult&&) { fetcher.abort_all(); });
   auto slow_future = slow.get_future();
   ASSERT_EQ(slow_future.wait_for(3s), std::future_status::ready);
   EXPECT_EQ(slow_future.get().status, Status::aborted);

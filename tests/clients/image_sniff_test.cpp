@@ -87,7 +87,9 @@ TEST(ImageSniff, ReadsGifLogicalScreen) {
   EXPECT_EQ(sniff_image("GIF88a\x01\x00\x01\x00").format, ImageFormat::unknown);
 }
 
-std::string riff(const std::string& chunk) { return "RIFF" + bytes({0, 0, 0, 0}) + "WEBP" + chunk; }
+std::string riff(const std::string& chunk) {
+  return "RIFF" + bytes({0, 0, 0, 0}) + "WEBP" + chunk;
+}
 
 TEST(ImageSniff, ReadsWebpLossy) {
   // VP8 chunk: size, frame tag (3), start code 9D 01 2A, width 400 | scale bits, height 300.
@@ -102,8 +104,9 @@ TEST(ImageSniff, ReadsWebpLossy) {
 TEST(ImageSniff, ReadsWebpLossless) {
   // VP8L: signature 0x2F, then 14 bits width-1 (= 99) and 14 bits height-1 (= 49), LSB first.
   const std::uint32_t bits = 99u | (49u << 14);
-  const auto webp = riff("VP8L" + bytes({0, 0, 0, 0, 0x2f, static_cast<int>(bits & 0xff), static_cast<int>(bits >> 8 & 0xff),
-                                          static_cast<int>(bits >> 16 & 0xff), static_cast<int>(bits >> 24 & 0xff)}));
+  const auto webp =
+      riff("VP8L" + bytes({0, 0, 0, 0, 0x2f, static_cast<int>(bits & 0xff), static_cast<int>(bits >> 8 & 0xff),
+                           static_cast<int>(bits >> 16 & 0xff), static_cast<int>(bits >> 24 & 0xff)}));
   const auto info = sniff_image(webp);
   EXPECT_EQ(info.format, ImageFormat::webp);
   EXPECT_EQ(info.width, 100u);
@@ -121,8 +124,8 @@ TEST(ImageSniff, ReadsWebpExtended) {
 
 TEST(ImageSniff, RejectsWhatIsNotAnImage) {
   for (const std::string& text : {std::string(), std::string("<html><body>404</body></html>"), std::string("\xff\xd8"),
-                                 std::string("\x89PNG\r\n"), std::string("RIFF\0\0\0\0WAVEfmt ", 16), std::string("GIF"),
-                                 std::string("%PDF-1.7")}) {
+                                  std::string("\x89PNG\r\n"), std::string("RIFF\0\0\0\0WAVEfmt ", 16),
+                                  std::string("GIF"), std::string("%PDF-1.7")}) {
     const auto info = sniff_image(text);
     EXPECT_EQ(info.format, ImageFormat::unknown) << text;
     EXPECT_FALSE(info.is_image());

@@ -64,8 +64,7 @@ class LoopbackImageServer {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     // A deep backlog: a shallow one makes bursts of connects stall on SYN retries.
-    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        listen(listen_fd_, 4096) != 0) {
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listen_fd_, 4096) != 0) {
       throw std::runtime_error("test server: cannot listen");
     }
     socklen_t length = sizeof address;
@@ -116,11 +115,11 @@ class LoopbackImageServer {
     int fd = -1;
     std::uint64_t id = 0;
     std::string in;
-    std::string out;       // ready to write
-    std::string pending;   // trickled into out over time
+    std::string out;      // ready to write
+    std::string pending;  // trickled into out over time
     std::size_t trickle_bps = 0;
     bool endless = false;
-    bool busy = false;     // a request is being answered
+    bool busy = false;  // a request is being answered
     bool close_after = false;
     bool reset_after = false;  // close with RST once out is flushed
     bool want_out = false;
@@ -292,14 +291,22 @@ class LoopbackImageServer {
 
   static std::string status_text(int status) {
     switch (status) {
-      case 200: return "OK";
-      case 302: return "Found";
-      case 304: return "Not Modified";
-      case 404: return "Not Found";
-      case 429: return "Too Many Requests";
-      case 500: return "Internal Server Error";
-      case 503: return "Service Unavailable";
-      default: return "Status";
+      case 200:
+        return "OK";
+      case 302:
+        return "Found";
+      case 304:
+        return "Not Modified";
+      case 404:
+        return "Not Found";
+      case 429:
+        return "Too Many Requests";
+      case 500:
+        return "Internal Server Error";
+      case 503:
+        return "Service Unavailable";
+      default:
+        return "Status";
     }
   }
 
@@ -379,13 +386,15 @@ class LoopbackImageServer {
       }
     }
     if (status == 200) {
-      const std::string etag = "\"" + std::to_string(std::hash<std::string>{}(path + get("size") + get("w") + get("h"))) + "\"";
+      const std::string etag =
+          "\"" + std::to_string(std::hash<std::string>{}(path + get("size") + get("w") + get("h"))) + "\"";
       const std::string last_modified = "Wed, 01 Jan 2025 00:00:00 GMT";
       extra += "ETag: " + etag + "\r\nLast-Modified: " + last_modified + "\r\n";
       const auto if_none_match = headers.find("if-none-match");
       const auto if_modified_since = headers.find("if-modified-since");
-      if (if_none_match != headers.end() ? if_none_match->second == etag
-                                         : if_modified_since != headers.end() && if_modified_since->second == last_modified) {
+      if (if_none_match != headers.end()
+              ? if_none_match->second == etag
+              : if_modified_since != headers.end() && if_modified_since->second == last_modified) {
         status = 304;
       } else {
         std::string type = ext == "jpg" ? "image/jpeg" : "image/" + ext;
@@ -396,7 +405,8 @@ class LoopbackImageServer {
         const auto size = static_cast<std::size_t>(num("size", 1024));
         body = q.count("not_image") ? std::string("<html>not an image</html>") + std::string(size, ' ')
                                     : make_image_bytes(ext, w, h, size);
-        if (q.count("header_bytes")) extra += "X-Padding: " + std::string(static_cast<std::size_t>(num("header_bytes", 0)), 'p') + "\r\n";
+        if (q.count("header_bytes"))
+          extra += "X-Padding: " + std::string(static_cast<std::size_t>(num("header_bytes", 0)), 'p') + "\r\n";
       }
     } else if (status != 304) {
       body = status_text(status) + "\n";

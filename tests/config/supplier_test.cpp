@@ -42,13 +42,14 @@ TEST(Supplier, ReadsAGoodFile) {
   EXPECT_EQ(s.pricing->tax_by_category.at("a").to_string(), "0.07");
 }
 
-std::string problems(const std::string& yaml) { return test::load_supplier(yaml)->diags.format(); }
+std::string problems(const std::string& yaml) {
+  return test::load_supplier(yaml)->diags.format();
+}
 
 TEST(Supplier, UnknownCurrencyIsPositioned) {
   std::string y = kGood;
   y.replace(y.find("EUR"), 3, "eur");
-  EXPECT_NE(problems(y).find("supplier.yaml:2:11: currency: unknown currency 'eur'"), std::string::npos)
-      << problems(y);
+  EXPECT_NE(problems(y).find("supplier.yaml:2:11: currency: unknown currency 'eur'"), std::string::npos) << problems(y);
   EXPECT_NE(problems(y).find("did you mean 'EUR'?"), std::string::npos);
 }
 

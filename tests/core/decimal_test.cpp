@@ -29,7 +29,9 @@ I128 ten_to(int n) {
   return r;
 }
 
-bool in_int64(I128 v) { return v >= kMin && v <= kMax; }
+bool in_int64(I128 v) {
+  return v >= kMin && v <= kMax;
+}
 
 I128 floor_div(I128 num, I128 den) {
   I128 q = num / den;
@@ -47,8 +49,10 @@ I128 reference_round(I128 num, I128 den, Rounding mode) {
   const I128 toward_zero = num > 0 ? lo : hi;
   const I128 away = num > 0 ? hi : lo;
   switch (mode) {
-    case Rounding::down: return toward_zero;
-    case Rounding::up: return away;
+    case Rounding::down:
+      return toward_zero;
+    case Rounding::up:
+      return away;
     case Rounding::half_up:
       if (dist_lo != dist_hi) return dist_lo < dist_hi ? lo : hi;
       return away;
@@ -245,9 +249,8 @@ TEST(DecimalToString, Canonical) {
 }
 
 TEST(DecimalToString, RoundTripsFixedCases) {
-  for (const std::string_view text :
-       {"0", "-12.50", "0.05", "-0.05", "7", "9223372036854775807", "-9223372036854775808",
-        "0.000000000000000001", "-9.223372036854775808"}) {
+  for (const std::string_view text : {"0", "-12.50", "0.05", "-0.05", "7", "9223372036854775807",
+                                      "-9223372036854775808", "0.000000000000000001", "-9.223372036854775808"}) {
     EXPECT_EQ(dec(text).to_string(), text);
   }
 }
@@ -521,8 +524,7 @@ TEST(DecimalProperty, ArithmeticMatchesWideReference) {
           << a.to_string() << " * " << b.to_string();
       // No trailing zero was dropped that did not have to be.
       if (p.scale() < product_scale) {
-        const bool needed =
-            p.scale() + 1 > Decimal::max_scale || !in_int64(static_cast<I128>(p.units()) * 10);
+        const bool needed = p.scale() + 1 > Decimal::max_scale || !in_int64(static_cast<I128>(p.units()) * 10);
         ASSERT_TRUE(needed) << a.to_string() << " * " << b.to_string() << " = " << p.to_string();
       }
     } else {

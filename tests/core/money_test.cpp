@@ -61,9 +61,12 @@ I128 reference_round(Fraction f, Rounding mode) {
   if (dist_lo == 0) return lo;
   const I128 dist_hi = f.den - dist_lo;
   switch (mode) {
-    case Rounding::down: return lo;
-    case Rounding::up: return hi;
-    case Rounding::half_up: return dist_lo < dist_hi ? lo : hi;
+    case Rounding::down:
+      return lo;
+    case Rounding::up:
+      return hi;
+    case Rounding::half_up:
+      return dist_lo < dist_hi ? lo : hi;
     case Rounding::half_even:
       if (dist_lo != dist_hi) return dist_lo < dist_hi ? lo : hi;
       return lo % 2 == 0 ? lo : hi;
@@ -79,9 +82,15 @@ I128 reference_round(Fraction f, Rounding mode) {
   bool ok = false;
   switch (mode) {
     case Rounding::half_up:
-    case Rounding::half_even: ok = 2 * abs_diff <= f.den; break;
-    case Rounding::down: ok = diff <= 0 && abs_diff < f.den; break;
-    case Rounding::up: ok = diff >= 0 && abs_diff < f.den; break;
+    case Rounding::half_even:
+      ok = 2 * abs_diff <= f.den;
+      break;
+    case Rounding::down:
+      ok = diff <= 0 && abs_diff < f.den;
+      break;
+    case Rounding::up:
+      ok = diff >= 0 && abs_diff < f.den;
+      break;
   }
   if (ok) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "rounded value too far from exact for " << to_string(mode);
@@ -96,8 +105,7 @@ struct Reference {
   std::vector<std::pair<Fraction, I128>> rounded;  // each rounded output with its exact value
 };
 
-Reference reference_price(const Decimal& amount, const Decimal& rate, int exponent, Rounding mode,
-                          bool inclusive) {
+Reference reference_price(const Decimal& amount, const Decimal& rate, int exponent, Rounding mode, bool inclusive) {
   Reference ref;
   const I128 a = amount.units();
   const I128 t = rate.units();
@@ -256,8 +264,8 @@ TEST(ComputePrice, HandCheckedValues) {
       {"10.00", "2.5", 2, hu, excl, {1000, 2500, 3500}},
   };
   for (const PriceCase& c : cases) {
-    SCOPED_TRACE(std::string(c.amount) + " @ " + std::string(c.rate) + " e" + std::to_string(c.exponent) +
-                 " " + std::string(to_string(c.mode)) + (c.inclusive ? " incl" : " excl"));
+    SCOPED_TRACE(std::string(c.amount) + " @ " + std::string(c.rate) + " e" + std::to_string(c.exponent) + " " +
+                 std::string(to_string(c.mode)) + (c.inclusive ? " incl" : " excl"));
     const PriceOutcome out = compute_price(dec(c.amount), dec(c.rate), c.exponent, c.mode, c.inclusive);
     ASSERT_TRUE(out.ok()) << out.error;
     EXPECT_EQ(out->net_minor, c.expected.net_minor);
@@ -267,23 +275,19 @@ TEST(ComputePrice, HandCheckedValues) {
 }
 
 TEST(ComputePrice, UsesCurrencyTable) {
-  const PriceOutcome jpy =
-      compute_price(dec("1500"), dec("0.10"), currency_exponent("JPY"), Rounding::half_up, false);
+  const PriceOutcome jpy = compute_price(dec("1500"), dec("0.10"), currency_exponent("JPY"), Rounding::half_up, false);
   ASSERT_TRUE(jpy.ok()) << jpy.error;
   EXPECT_EQ(*jpy, (PriceResult{1500, 150, 1650}));
-  const PriceOutcome kwd =
-      compute_price(dec("1.5"), dec("0.05"), currency_exponent("KWD"), Rounding::half_up, false);
+  const PriceOutcome kwd = compute_price(dec("1.5"), dec("0.05"), currency_exponent("KWD"), Rounding::half_up, false);
   ASSERT_TRUE(kwd.ok()) << kwd.error;
   EXPECT_EQ(*kwd, (PriceResult{1500, 75, 1575}));
-  const PriceOutcome unknown =
-      compute_price(dec("1"), dec("0"), currency_exponent("ABC"), Rounding::half_up, false);
+  const PriceOutcome unknown = compute_price(dec("1"), dec("0"), currency_exponent("ABC"), Rounding::half_up, false);
   EXPECT_FALSE(unknown.ok());
 }
 
 TEST(ComputePrice, RejectsInvalidInput) {
   for (const bool inclusive : {false, true}) {
-    const PriceOutcome negative_amount =
-        compute_price(dec("-0.01"), dec("0.2"), 2, Rounding::half_up, inclusive);
+    const PriceOutcome negative_amount = compute_price(dec("-0.01"), dec("0.2"), 2, Rounding::half_up, inclusive);
     EXPECT_FALSE(negative_amount.ok());
     EXPECT_NE(negative_amount.error.find("negative amount"), std::string::npos) << negative_amount.error;
 
@@ -317,8 +321,7 @@ TEST(ComputePrice, OverflowIsAnError) {
   ASSERT_TRUE(inclusive_at_limit.ok()) << inclusive_at_limit.error;
   EXPECT_EQ(inclusive_at_limit->gross_minor, kMax);
   EXPECT_EQ(inclusive_at_limit->net_minor, static_cast<std::int64_t>(static_cast<I128>(kMax) * 10 / 12));
-  const PriceOutcome one_at_e18 =
-      compute_price(dec("1"), dec("0.000000000000000001"), 18, Rounding::half_up, true);
+  const PriceOutcome one_at_e18 = compute_price(dec("1"), dec("0.000000000000000001"), 18, Rounding::half_up, true);
   ASSERT_TRUE(one_at_e18.ok()) << one_at_e18.error;
   EXPECT_EQ(one_at_e18->net_minor + one_at_e18->tax_minor, one_at_e18->gross_minor);
 }
@@ -327,8 +330,7 @@ TEST(ComputePrice, OverflowIsAnError) {
 // the reference cannot represent these, so the expected values were computed with exact fractions.
 TEST(ComputePrice, LargeScalesDoNotOverflowSpuriously) {
   const Decimal amount = Decimal::from_units(kMax, 18);
-  const PriceOutcome tiny_rate =
-      compute_price(amount, Decimal::from_units(1, 18), 18, Rounding::half_up, true);
+  const PriceOutcome tiny_rate = compute_price(amount, Decimal::from_units(1, 18), 18, Rounding::half_up, true);
   ASSERT_TRUE(tiny_rate.ok()) << tiny_rate.error;
   EXPECT_EQ(*tiny_rate, (PriceResult{9223372036854775798, 9, kMax}));
 
@@ -337,8 +339,8 @@ TEST(ComputePrice, LargeScalesDoNotOverflowSpuriously) {
   EXPECT_EQ(*huge_rate, (PriceResult{902184915466731819, 8321187121388043988, kMax}));
 }
 
-void check_against_reference(const Decimal& amount, const Decimal& rate, int exponent, Rounding mode,
-                             bool inclusive, bool check_bounds) {
+void check_against_reference(const Decimal& amount, const Decimal& rate, int exponent, Rounding mode, bool inclusive,
+                             bool check_bounds) {
   const PriceOutcome out = compute_price(amount, rate, exponent, mode, inclusive);
   const Reference ref = reference_price(amount, rate, exponent, mode, inclusive);
   const auto describe = [&] {
@@ -377,8 +379,7 @@ TEST(ComputePriceProperty, MatchesRationalReference) {
     const int exponent = rng() % 10 == 0 ? static_cast<int>(rng() % 10) : exponents[rng() % exponents.size()];
     const int amount_scale = static_cast<int>(rng() % 7);
     const auto amount_limit = static_cast<std::uint64_t>(ten_to(static_cast<int>(rng() % 13) + amount_scale));
-    const Decimal amount =
-        Decimal::from_units(static_cast<std::int64_t>(rng() % (amount_limit + 1)), amount_scale);
+    const Decimal amount = Decimal::from_units(static_cast<std::int64_t>(rng() % (amount_limit + 1)), amount_scale);
     const int rate_scale = static_cast<int>(rng() % 7);
     const auto one = static_cast<std::uint64_t>(ten_to(rate_scale));
     const std::uint64_t rate_limit = rng() % 20 == 0 ? 3 * one : (one * 6) / 10;
@@ -401,8 +402,7 @@ TEST(ComputePriceProperty, ExtremeInputsNeverGiveWrongAnswers) {
   for (int i = 0; i < 100000; ++i) {
     const Decimal amount =
         Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
-    const Decimal rate =
-        Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
+    const Decimal rate = Decimal::from_units(random_non_negative(), static_cast<int>(rng() % (Decimal::max_scale + 1)));
     const int exponent = static_cast<int>(rng() % (Decimal::max_scale + 1));
     const Rounding mode = kModes[rng() % kModes.size()];
     const bool inclusive = rng() % 2 == 0;

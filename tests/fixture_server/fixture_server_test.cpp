@@ -22,7 +22,9 @@ using namespace std::chrono_literals;
 
 // ---- HTTP parser ----------------------------------------------------------------------------
 
-ParseResult parse(std::string_view text, Request& request) { return parse_request_head(text, request); }
+ParseResult parse(std::string_view text, Request& request) {
+  return parse_request_head(text, request);
+}
 
 TEST(FixtureHttpParser, ParsesRequestLineHeadersAndQuery) {
   const std::string text =
@@ -157,12 +159,24 @@ TEST(FixtureHttpDate, FormatsAndParsesAllThreeForms) {
 
 // ---- image bytes: headers parsed back independently -------------------------------------------
 
-unsigned byte_at(const std::string& s, std::size_t i) { return static_cast<unsigned char>(s.at(i)); }
-std::uint32_t be16(const std::string& s, std::size_t i) { return byte_at(s, i) << 8 | byte_at(s, i + 1); }
-std::uint32_t be32(const std::string& s, std::size_t i) { return be16(s, i) << 16 | be16(s, i + 2); }
-std::uint32_t le16(const std::string& s, std::size_t i) { return byte_at(s, i) | byte_at(s, i + 1) << 8; }
-std::uint32_t le24(const std::string& s, std::size_t i) { return le16(s, i) | byte_at(s, i + 2) << 16; }
-std::uint32_t le32(const std::string& s, std::size_t i) { return le16(s, i) | le16(s, i + 2) << 16; }
+unsigned byte_at(const std::string& s, std::size_t i) {
+  return static_cast<unsigned char>(s.at(i));
+}
+std::uint32_t be16(const std::string& s, std::size_t i) {
+  return byte_at(s, i) << 8 | byte_at(s, i + 1);
+}
+std::uint32_t be32(const std::string& s, std::size_t i) {
+  return be16(s, i) << 16 | be16(s, i + 2);
+}
+std::uint32_t le16(const std::string& s, std::size_t i) {
+  return byte_at(s, i) | byte_at(s, i + 1) << 8;
+}
+std::uint32_t le24(const std::string& s, std::size_t i) {
+  return le16(s, i) | byte_at(s, i + 2) << 16;
+}
+std::uint32_t le32(const std::string& s, std::size_t i) {
+  return le16(s, i) | le16(s, i + 2) << 16;
+}
 
 std::uint32_t reference_crc32(std::string_view data) {
   std::uint32_t crc = 0xFFFFFFFFU;
@@ -213,10 +227,14 @@ std::optional<Dimensions> webp_dimensions(const std::string& s) {
 
 std::optional<Dimensions> dimensions(ImageFormat format, const std::string& s) {
   switch (format) {
-    case ImageFormat::kJpeg: return jpeg_dimensions(s);
-    case ImageFormat::kPng: return png_dimensions(s);
-    case ImageFormat::kGif: return gif_dimensions(s);
-    case ImageFormat::kWebp: return webp_dimensions(s);
+    case ImageFormat::kJpeg:
+      return jpeg_dimensions(s);
+    case ImageFormat::kPng:
+      return png_dimensions(s);
+    case ImageFormat::kGif:
+      return gif_dimensions(s);
+    case ImageFormat::kWebp:
+      return webp_dimensions(s);
   }
   return std::nullopt;
 }
@@ -429,8 +447,10 @@ TEST_F(FixturePlanning, RatioFailsThatFractionDeterministically) {
   for (int i = 0; i < 10000; ++i) {
     const int status = plan("/img/a.jpg?ratio=0.1&status=500").status;
     first_run.push_back(status);
-    if (status == 500) ++failed;
-    else EXPECT_EQ(status, 200);
+    if (status == 500)
+      ++failed;
+    else
+      EXPECT_EQ(status, 200);
   }
   EXPECT_NEAR(failed, 1000, 120);
   plan("/stats/reset");

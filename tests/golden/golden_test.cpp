@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path cases_dir() { return fs::path(test::source_dir()) / "tests" / "golden" / "cases"; }
+fs::path cases_dir() {
+  return fs::path(test::source_dir()) / "tests" / "golden" / "cases";
+}
 
 std::vector<std::string> case_names() {
   std::vector<std::string> names;
@@ -33,7 +35,8 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   test::TempDir tmp;
   fs::path graph = fs::exists(dir / "graph.yaml") ? dir / "graph.yaml"
                                                   : fs::path(test::source_dir()) / "graphs" / "products_to_file.yaml";
-  PipelineOptions options{graph.string(), (dir / "supplier.yaml").string(),
+  PipelineOptions options{graph.string(),
+                          (dir / "supplier.yaml").string(),
                           {{"nodes.out.path", tmp.file("out.ndjson")}, {"run.threads", "2"}}};
   Diagnostics diags;
   auto pipeline = load_pipeline(options, diags);
@@ -57,8 +60,7 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   EXPECT_EQ(reject_lines, outcome.flow.rejected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(case_names()),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(case_names()), [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace sluice

@@ -82,7 +82,9 @@ const ObjectSpec& empty_spec() {
   static const ObjectSpec s{};
   return s;
 }
-NodeBody no_make(NodeBuildContext&) { return {}; }
+NodeBody no_make(NodeBuildContext&) {
+  return {};
+}
 const NodeType kSourceType{"test_source", NodeRole::source, true, "test", &empty_spec, "", &no_make};
 const NodeType kTransformType{"test_transform", NodeRole::transform, true, "test", &empty_spec, "", &no_make};
 const NodeType kSinkType{"test_sink", NodeRole::sink, false, "test", &empty_spec, "", &no_make};

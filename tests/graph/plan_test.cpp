@@ -122,23 +122,24 @@ edges:
 TEST(Plan, ReportsDanglingNodesAndFanOut) {
   auto p = plan(std::string(kNodes) + "edges:\n  - read -> check\n  - read -> price\n");
   std::string t = p->diags.format();
-  EXPECT_NE(t.find("g.yaml:2:5: nodes[0] (read): node 'read' has 2 outgoing edges (check, price)"),
-            std::string::npos)
+  EXPECT_NE(t.find("g.yaml:2:5: nodes[0] (read): node 'read' has 2 outgoing edges (check, price)"), std::string::npos)
       << t;
   EXPECT_NE(t.find("nodes[1] (check): the output of 'check' goes nowhere"), std::string::npos) << t;
   EXPECT_NE(t.find("nodes[3] (out): nothing feeds 'out'"), std::string::npos) << t;
 }
 
 TEST(Plan, ReportsMissingSourceAndSecondSource) {
-  auto p = plan("nodes:\n  - {id: a, type: csv_source}\n  - {id: b, type: csv_source}\n  - {id: out, type: "
-                "ndjson_sink, path: x}\nedges: [a -> out, b -> out]\n");
+  auto p = plan(
+      "nodes:\n  - {id: a, type: csv_source}\n  - {id: b, type: csv_source}\n  - {id: out, type: "
+      "ndjson_sink, path: x}\nedges: [a -> out, b -> out]\n");
   std::string t = p->diags.format();
   EXPECT_NE(t.find("a graph has exactly one source; 'a' is one already"), std::string::npos) << t;
 }
 
 TEST(Plan, ReportsBadRunSettingsAndIds) {
-  auto p = plan("run:\n  threads: lots\n  batch_size: 0\nnodes:\n  - id: 9bad\n    type: validate\n  - type: "
-                "price\nedges: []\n");
+  auto p = plan(
+      "run:\n  threads: lots\n  batch_size: 0\nnodes:\n  - id: 9bad\n    type: validate\n  - type: "
+      "price\nedges: []\n");
   std::string t = p->diags.format();
   EXPECT_NE(t.find("g.yaml:2:12: run.threads: expected integer or auto, got 'lots'"), std::string::npos) << t;
   EXPECT_NE(t.find("g.yaml:3:15: run.batch_size: value 0 is out of range"), std::string::npos) << t;

@@ -20,7 +20,9 @@ std::string pg_dir() {
   return d;
 }
 
-std::string server_conninfo() { return "host=" + pg_dir() + " port=54329 dbname=sluice user=sluice"; }
+std::string server_conninfo() {
+  return "host=" + pg_dir() + " port=54329 dbname=sluice user=sluice";
+}
 
 std::string with_dbname(const std::string& conninfo, const std::string& db) {
   std::string out = conninfo;
@@ -116,10 +118,12 @@ pricing:
   std::string table_digest(const std::string& supplier) {
     auto c = connect(db_);
     pqxx::read_transaction t(*c);
-    return t.exec_params1("SELECT count(*) || ':' || coalesce(md5(string_agg(sku || '|' || coalesce(title, '') || '|' "
-                          "|| net_minor || '|' || gross_minor || '|' || attributes::text, ',' ORDER BY sku)), '') FROM "
-                          "product WHERE supplier = $1",
-                          supplier)[0]
+    return t
+        .exec_params1(
+            "SELECT count(*) || ':' || coalesce(md5(string_agg(sku || '|' || coalesce(title, '') || '|' "
+            "|| net_minor || '|' || gross_minor || '|' || attributes::text, ',' ORDER BY sku)), '') FROM "
+            "product WHERE supplier = $1",
+            supplier)[0]
         .as<std::string>();
   }
 
@@ -144,8 +148,9 @@ TEST_F(PgTest, RerunsAreIdempotentAndOnlyChangedRowsAreWritten) {
   EXPECT_EQ(a.flow.sink.inserted, 1000u);
   EXPECT_TRUE(a.flow.identity_holds());
   std::string digest = table_digest("acme");
-  auto updated_at = scalar("SELECT extract(epoch FROM max(updated_at))::bigint * 1000000 + "
-                           "extract(microseconds FROM max(updated_at))::bigint FROM product");
+  auto updated_at = scalar(
+      "SELECT extract(epoch FROM max(updated_at))::bigint * 1000000 + "
+      "extract(microseconds FROM max(updated_at))::bigint FROM product");
 
   RunOutcome b = run(s, first);
   ASSERT_EQ(b.code, ExitCode::success) << b.error;
@@ -177,8 +182,8 @@ TEST_F(PgTest, OnlyTheBadRowsAreRejectedAndTheRestCommit) {
     t.commit();
   }
   std::vector<std::string> r = rows(120);
-  r[10] = "S10,FORBIDDEN,cat1,5.00";                // violates a constraint
-  r[70] = "S70,Long category,much-too-long,5.00";   // a value PostgreSQL refuses (varchar(8))
+  r[10] = "S10,FORBIDDEN,cat1,5.00";               // violates a constraint
+  r[70] = "S70,Long category,much-too-long,5.00";  // a value PostgreSQL refuses (varchar(8))
   r[20] = "S3,Item 3 again,cat3,9.00";             // a repeated key in the same batch: the last one wins
   RunOutcome o = run(supplier_file("acme"), feed(r));
   ASSERT_EQ(o.code, ExitCode::success) << o.error;

@@ -72,8 +72,8 @@ BuiltNode build_node(const std::string& entry_yaml, SupplierFixture& supplier, S
   const auto& common = common_spec(type->role).fields;
   specs.back()->fields.insert(specs.back()->fields.end(), common.begin(), common.end());
   check_object(*b.doc, b.doc->root(), *specs.back(), b.entry->path(), b.diags, b.doc->root(), {"id", "type"});
-  NodeBuildContext ctx{*b.entry, *b.doc, Settings(b.doc->root(), specs.back().get()), supplier.supplier,
-                       *supplier.doc, schema, b.diags};
+  NodeBuildContext ctx{*b.entry, *b.doc, Settings(b.doc->root(), specs.back().get()), supplier.supplier, *supplier.doc,
+                       schema,   b.diags};
   b.body = type->make(ctx);
   return b;
 }
@@ -93,6 +93,8 @@ Batch make_batch(const Schema& schema, const std::vector<std::vector<std::string
   return batch;
 }
 
-std::string source_dir() { return SLUICE_SOURCE_DIR; }
+std::string source_dir() {
+  return SLUICE_SOURCE_DIR;
+}
 
 }  // namespace sluice::test

@@ -2,13 +2,13 @@
 #include "fixture_server/event_loop.hpp"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/sockios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,7 +49,9 @@ enum class Phase {
   kDraining,   // FIN sent; discarding input until the client closes or kDrainTimeout
 };
 
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t unix_now() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 }  // namespace
 

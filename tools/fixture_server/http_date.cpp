@@ -119,23 +119,23 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   unsigned month = 0;
   {  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
     Cursor c(text);
-    if (c.skip_word() && c.literal(", ") && c.number(2, day) && c.literal(" ") && c.month(month) &&
-        c.literal(" ") && c.number(4, year) && c.literal(" ") && c.number(2, hh) && c.literal(":") &&
-        c.number(2, mm) && c.literal(":") && c.number(2, ss) && c.literal(" GMT") && c.at_end())
+    if (c.skip_word() && c.literal(", ") && c.number(2, day) && c.literal(" ") && c.month(month) && c.literal(" ") &&
+        c.number(4, year) && c.literal(" ") && c.number(2, hh) && c.literal(":") && c.number(2, mm) && c.literal(":") &&
+        c.number(2, ss) && c.literal(" GMT") && c.at_end())
       return to_seconds(year, month, day, hh, mm, ss);
   }
   {  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; two-digit years are taken as 19xx/20xx around 1970.
     Cursor c(text);
-    if (c.skip_word() && c.literal(", ") && c.number(2, day) && c.literal("-") && c.month(month) &&
-        c.literal("-") && c.number(2, year) && c.literal(" ") && c.number(2, hh) && c.literal(":") &&
-        c.number(2, mm) && c.literal(":") && c.number(2, ss) && c.literal(" GMT") && c.at_end())
+    if (c.skip_word() && c.literal(", ") && c.number(2, day) && c.literal("-") && c.month(month) && c.literal("-") &&
+        c.number(2, year) && c.literal(" ") && c.number(2, hh) && c.literal(":") && c.number(2, mm) && c.literal(":") &&
+        c.number(2, ss) && c.literal(" GMT") && c.at_end())
       return to_seconds(year < 70 ? 2000 + year : 1900 + year, month, day, hh, mm, ss);
   }
   {  // asctime: "Sun Nov  6 08:49:37 1994"
     Cursor c(text);
-    if (c.skip_word() && c.literal(" ") && c.month(month) && c.literal(" ") && c.padded_day(day) &&
-        c.literal(" ") && c.number(2, hh) && c.literal(":") && c.number(2, mm) && c.literal(":") &&
-        c.number(2, ss) && c.literal(" ") && c.number(4, year) && c.at_end())
+    if (c.skip_word() && c.literal(" ") && c.month(month) && c.literal(" ") && c.padded_day(day) && c.literal(" ") &&
+        c.number(2, hh) && c.literal(":") && c.number(2, mm) && c.literal(":") && c.number(2, ss) && c.literal(" ") &&
+        c.number(4, year) && c.at_end())
       return to_seconds(year, month, day, hh, mm, ss);
   }
   return std::nullopt;

@@ -57,8 +57,8 @@ std::uint32_t crc32(std::string_view data) {
 std::string jpeg_header(std::uint32_t w, std::uint32_t h) {
   std::string s;
   put_bytes(s, {0xFF, 0xD8});
-  put_bytes(s, {0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
-                0x00});
+  put_bytes(s,
+            {0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00});
   put_bytes(s, {0xFF, 0xC0, 0x00, 0x11, 0x08});
   put_be16(s, h);
   put_be16(s, w);
@@ -115,10 +115,14 @@ std::optional<ImageFormat> image_format_from_extension(std::string_view ext) {
 
 std::string_view image_content_type(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "image/jpeg";
-    case ImageFormat::kPng: return "image/png";
-    case ImageFormat::kGif: return "image/gif";
-    case ImageFormat::kWebp: return "image/webp";
+    case ImageFormat::kJpeg:
+      return "image/jpeg";
+    case ImageFormat::kPng:
+      return "image/png";
+    case ImageFormat::kGif:
+      return "image/gif";
+    case ImageFormat::kWebp:
+      return "image/webp";
   }
   return "application/octet-stream";
 }
@@ -127,20 +131,28 @@ std::string image_header(const ImageSpec& spec) {
   const std::uint32_t w = std::clamp<std::uint32_t>(spec.width, 1, kMaxImageSide);
   const std::uint32_t h = std::clamp<std::uint32_t>(spec.height, 1, kMaxImageSide);
   switch (spec.format) {
-    case ImageFormat::kJpeg: return jpeg_header(w, h);
-    case ImageFormat::kPng: return png_header(w, h);
-    case ImageFormat::kGif: return gif_header(w, h);
-    case ImageFormat::kWebp: return webp_header(w, h, spec.size);
+    case ImageFormat::kJpeg:
+      return jpeg_header(w, h);
+    case ImageFormat::kPng:
+      return png_header(w, h);
+    case ImageFormat::kGif:
+      return gif_header(w, h);
+    case ImageFormat::kWebp:
+      return webp_header(w, h, spec.size);
   }
   return {};
 }
 
 std::string_view image_trailer(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return {"\xFF\xD9", 2};
-    case ImageFormat::kPng: return {"\0\0\0\0IEND\xAE\x42\x60\x82", 12};
-    case ImageFormat::kGif: return {"\x3B", 1};
-    case ImageFormat::kWebp: return {};
+    case ImageFormat::kJpeg:
+      return {"\xFF\xD9", 2};
+    case ImageFormat::kPng:
+      return {"\0\0\0\0IEND\xAE\x42\x60\x82", 12};
+    case ImageFormat::kGif:
+      return {"\x3B", 1};
+    case ImageFormat::kWebp:
+      return {};
   }
   return {};
 }

@@ -84,7 +84,8 @@ std::optional<Options> parse_options(int argc, char** argv, bool& help) {
       options.server.threads = static_cast<int>(*v);
     } else if (arg == "--host") {
       if (value != "127.0.0.1") {
-        std::fprintf(stderr, "sluice_fixture_server: refusing --host %.*s: this test server listens on 127.0.0.1 only\n",
+        std::fprintf(stderr,
+                     "sluice_fixture_server: refusing --host %.*s: this test server listens on 127.0.0.1 only\n",
                      static_cast<int>(value.size()), value.data());
         return std::nullopt;
       }

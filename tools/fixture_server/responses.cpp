@@ -1,8 +1,8 @@
 // Routing and fault injection: turns a parsed request plus its query parameters into a ResponsePlan.
 #include "fixture_server/responses.hpp"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 
 #include "fixture_server/http_date.hpp"
 
@@ -145,7 +145,8 @@ std::optional<ImageRoute> match_image_route(std::string_view path) {
   const std::string_view file = path.substr(prefix.size());
   const std::size_t dot = file.rfind('.');
   const std::size_t slash = file.rfind('/');
-  if (dot == std::string_view::npos || dot == 0 || (slash != std::string_view::npos && dot < slash)) return std::nullopt;
+  if (dot == std::string_view::npos || dot == 0 || (slash != std::string_view::npos && dot < slash))
+    return std::nullopt;
   if (slash != std::string_view::npos && dot == slash + 1) return std::nullopt;
   const auto format = image_format_from_extension(file.substr(dot + 1));
   if (!format) return std::nullopt;
@@ -190,16 +191,22 @@ void add_retry_after(ResponsePlan& plan, const Faults& f, std::int64_t now_unix)
     add_header(plan, "Retry-After", format_http_date(now_unix + static_cast<std::int64_t>(*f.retry_after_date)));
 }
 
-bool has_no_body(int status) { return status == 204 || status == 304 || status < 200; }
+bool has_no_body(int status) {
+  return status == 204 || status == 304 || status < 200;
+}
 
 std::string not_image_html(std::string_view name) {
   std::string html = "<!DOCTYPE html>\n<html><head><title>Not Found</title></head>\n<body><h1>Sorry</h1><p>";
   html += "The picture ";
   for (char c : name) {
-    if (c == '<') html += "&lt;";
-    else if (c == '>') html += "&gt;";
-    else if (c == '&') html += "&amp;";
-    else html += c;
+    if (c == '<')
+      html += "&lt;";
+    else if (c == '>')
+      html += "&gt;";
+    else if (c == '&')
+      html += "&amp;";
+    else
+      html += c;
   }
   html += " is not available. This page is not an image.</p></body></html>\n";
   return html;
@@ -285,43 +292,80 @@ std::size_t BodySource::read(std::uint64_t offset, char* out, std::size_t n) con
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 418: return "I'm a teapot";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 203:
+      return "Non-Authoritative Information";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 300:
+      return "Multiple Choices";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 418:
+      return "I'm a teapot";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 451:
+      return "Unavailable For Legal Reasons";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 

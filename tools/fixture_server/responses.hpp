@@ -42,13 +42,13 @@ struct ResponsePlan {
   BodySource body;
   bool send_body = true;  // false for HEAD, 204 and 304: the head still describes the body
   bool chunked = false;
-  bool close = false;           // close the connection after this response
-  bool http10 = false;          // an HTTP/1.0 client needs "Connection: keep-alive" to keep the connection
-  bool counted = true;          // false for /stats and /stats/reset, which leave the counters alone
+  bool close = false;            // close the connection after this response
+  bool http10 = false;           // an HTTP/1.0 client needs "Connection: keep-alive" to keep the connection
+  bool counted = true;           // false for /stats and /stats/reset, which leave the counters alone
   bool successful_body = false;  // a 2xx body whose complete delivery counts in bodies_sent
   std::chrono::milliseconds latency{0};
-  std::uint64_t trickle_bytes_per_sec = 0;     // 0: as fast as the socket takes it
-  std::optional<std::uint64_t> reset_after;    // body bytes to send before an abortive close
+  std::uint64_t trickle_bytes_per_sec = 0;   // 0: as fast as the socket takes it
+  std::optional<std::uint64_t> reset_after;  // body bytes to send before an abortive close
 };
 
 // Decides the response to a complete, well-formed request. Counts the request (unless it is a

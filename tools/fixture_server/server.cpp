@@ -50,7 +50,9 @@ std::uint16_t bound_port(int fd) {
 
 Server::Server(ServerConfig config) : config_(config) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::start() {
   const int threads = config_.threads < 1 ? 1 : config_.threads;

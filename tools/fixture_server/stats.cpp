@@ -3,7 +3,9 @@
 
 namespace sluice::fixture {
 
-std::uint64_t Stats::count_request() { return requests_.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t Stats::count_request() {
+  return requests_.fetch_add(1, std::memory_order_relaxed);
+}
 
 void Stats::count_response(int status) {
   if (status >= 200 && status < 300) responses_2xx_.fetch_add(1, std::memory_order_relaxed);

@@ -16,9 +16,9 @@ class FileOutput {
   FileOutput& operator=(const FileOutput&) = delete;
   ~FileOutput();
 
-  void open(const std::string& path);      // throws std::runtime_error with the path and errno text
-  void write(std::string_view bytes);      // throws on a write error (disk full)
-  void close();                            // flush, fsync, rename; throws on failure
+  void open(const std::string& path);  // throws std::runtime_error with the path and errno text
+  void write(std::string_view bytes);  // throws on a write error (disk full)
+  void close();                        // flush, fsync, rename; throws on failure
   const std::string& path() const { return path_; }
   bool is_open() const { return file_ != nullptr; }
 

@@ -40,7 +40,7 @@ struct Row {
   Opt title, category, currency, image_url;
   OptInt net, tax, gross;
   std::string attributes;  // the record's fields that have no column of their own, as JSON
-  std::int64_t hash = 0;  // of everything above but `record`: equal hashes mean nothing to write
+  std::int64_t hash = 0;   // of everything above but `record`: equal hashes mean nothing to write
 };
 
 // Stable across releases and machines: the hashes are stored and compared with later runs.
@@ -110,8 +110,8 @@ class PgSink final : public SinkNode {
     }
     for (std::size_t i = 0; i < schema_.size(); ++i) {
       bool has_column = i == key_;
-      for (const auto& c : {title_index_, category_index_, image_index_, net_index_, tax_index_, gross_index_,
-                            currency_index_})
+      for (const auto& c :
+           {title_index_, category_index_, image_index_, net_index_, tax_index_, gross_index_, currency_index_})
         has_column = has_column || c == i;
       if (!has_column) attribute_fields_.push_back(i);
     }
@@ -119,9 +119,9 @@ class PgSink final : public SinkNode {
     require_current_schema(*conn_);
     {
       pqxx::read_transaction t{*conn_};
-      new_supplier_ = t.exec_params1("SELECT NOT EXISTS (SELECT 1 FROM " + table_quoted_ + " WHERE supplier = $1)",
-                                     supplier_)[0]
-                          .as<bool>();
+      new_supplier_ =
+          t.exec_params1("SELECT NOT EXISTS (SELECT 1 FROM " + table_quoted_ + " WHERE supplier = $1)", supplier_)[0]
+              .as<bool>();
     }
     if (atomic_) run_tx_ = std::make_unique<pqxx::work>(*conn_, "sluice_run");
   }
@@ -202,8 +202,16 @@ class PgSink final : public SinkNode {
       if (const auto* v = std::get_if<std::int64_t>(&r.values[*i])) return *v;
       return std::nullopt;
     };
-    Row row{index, std::move(key), text(title_index_), text(category_index_), text(currency_index_),
-            text(image_index_), integer(net_index_), integer(tax_index_), integer(gross_index_), {}};
+    Row row{index,
+            std::move(key),
+            text(title_index_),
+            text(category_index_),
+            text(currency_index_),
+            text(image_index_),
+            integer(net_index_),
+            integer(tax_index_),
+            integer(gross_index_),
+            {}};
     row.attributes.push_back('{');
     for (std::size_t i : attribute_fields_) {
       if (row.attributes.size() > 1) row.attributes.push_back(',');
@@ -227,11 +235,12 @@ class PgSink final : public SinkNode {
     table_quoted_ = n.quote_name(table_);
     diff_sql_ = "SELECT k.sku, p.sku IS NULL FROM sluice_keys k LEFT JOIN " + table_quoted_ +
                 " p ON p.supplier = $1 AND p.sku = k.sku WHERE p.row_hash IS DISTINCT FROM k.row_hash";
-    update_sql_ = "UPDATE " + table_quoted_ +
-                  " p SET title = s.title, category = s.category, net_minor = s.net_minor, tax_minor = s.tax_minor, "
-                  "gross_minor = s.gross_minor, currency = s.currency, image_url = s.image_url, attributes = s.attributes, "
-                  "row_hash = s.row_hash, last_run_id = nullif($2, 0), updated_at = now() "
-                  "FROM sluice_staging s WHERE p.supplier = $1 AND p.sku = s.sku";
+    update_sql_ =
+        "UPDATE " + table_quoted_ +
+        " p SET title = s.title, category = s.category, net_minor = s.net_minor, tax_minor = s.tax_minor, "
+        "gross_minor = s.gross_minor, currency = s.currency, image_url = s.image_url, attributes = s.attributes, "
+        "row_hash = s.row_hash, last_run_id = nullif($2, 0), updated_at = now() "
+        "FROM sluice_staging s WHERE p.supplier = $1 AND p.sku = s.sku";
   }
 
   // Sends (key, hash) for every row, learns which keys are new and which changed, then COPYs the new
@@ -257,8 +266,9 @@ class PgSink final : public SinkNode {
     // The table's statistics lag far behind a bulk load (it looks empty for the first minute), and the
     // planner would then scan it whole for every batch. Key lookups by primary key are always right here;
     // the penalty that forces them would otherwise make the plan look costly enough to JIT-compile.
-    t.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-            "SET LOCAL jit = off");
+    t.exec0(
+        "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+        "SET LOCAL jit = off");
     std::unordered_map<std::string_view, const Row*> by_key;
     by_key.reserve(end - begin);
     {
@@ -278,8 +288,8 @@ class PgSink final : public SinkNode {
     if (!changed.empty()) {
       {
         pqxx::stream_to s{t, "sluice_staging",
-                          std::vector<std::string>{"sku", "title", "category", "net_minor", "tax_minor",
-                                                   "gross_minor", "currency", "image_url", "attributes", "row_hash"}};
+                          std::vector<std::string>{"sku", "title", "category", "net_minor", "tax_minor", "gross_minor",
+                                                   "currency", "image_url", "attributes", "row_hash"}};
         for (const Row* r : changed)
           s << std::make_tuple(r->key, r->title, r->category, r->net, r->tax, r->gross, r->currency, r->image_url,
                                r->attributes, r->hash);
@@ -299,10 +309,10 @@ class PgSink final : public SinkNode {
 
   void copy_into_table(pqxx::transaction_base& t, const std::vector<const Row*>& rows) {
     std::optional<std::int64_t> run_id = ctx_.run_id ? std::optional<std::int64_t>(ctx_.run_id) : std::nullopt;
-    pqxx::stream_to s{t, table_quoted_,
-                      std::vector<std::string>{"supplier", "sku", "title", "category", "net_minor", "tax_minor",
-                                               "gross_minor", "currency", "image_url", "attributes", "row_hash",
-                                               "first_run_id", "last_run_id"}};
+    pqxx::stream_to s{
+        t, table_quoted_,
+        std::vector<std::string>{"supplier", "sku", "title", "category", "net_minor", "tax_minor", "gross_minor",
+                                 "currency", "image_url", "attributes", "row_hash", "first_run_id", "last_run_id"}};
     for (const Row* r : rows)
       s << std::make_tuple(supplier_, r->key, r->title, r->category, r->net, r->tax, r->gross, r->currency,
                            r->image_url, r->attributes, r->hash, run_id, run_id);
@@ -323,8 +333,10 @@ class PgSink final : public SinkNode {
         } else {
           pqxx::work t{*conn_, "sluice_batch"};
           WriteCounts c = merge_once(rows, begin, end, t);
-          if (ctx_.dry_run) t.abort();
-          else t.commit();
+          if (ctx_.dry_run)
+            t.abort();
+          else
+            t.commit();
           out += c;
         }
         return;
@@ -406,7 +418,8 @@ const NodeType& pg_sink_type() {
       true,
       "Upserts records into PostgreSQL keyed by (supplier, key field): each batch sends (key, row hash) pairs, "
       "COPYs new rows straight into the table and updates changed ones from a staging table, so a rerun of an "
-      "unchanged feed writes nothing. Counts inserted, updated and unchanged rows exactly. Rows the database refuses are "
+      "unchanged feed writes nothing. Counts inserted, updated and unchanged rows exactly. Rows the database refuses "
+      "are "
       "isolated by splitting the batch and rejected with its message; the rest commit. The supplier's `mode: "
       "atomic` makes the whole run one transaction.",
       &spec,

@@ -5,7 +5,9 @@
 
 namespace sluice {
 
-void RejectsWriter::open(const std::string& path) { out_.open(path); }
+void RejectsWriter::open(const std::string& path) {
+  out_.open(path);
+}
 
 void RejectsWriter::write(const std::vector<Reject>& rejects, const std::vector<std::string>* header) {
   if (rejects.empty()) return;
@@ -22,8 +24,10 @@ void RejectsWriter::write(const std::vector<Reject>& rejects, const std::vector<
     // Columns beyond the header (a ragged row) are named by their 1-based position.
     for (std::size_t i = 0; i < r.raw.size(); ++i) {
       if (i) buffer_.push_back(',');
-      if (header && i < header->size()) append_json_string(buffer_, (*header)[i]);
-      else append_json_string(buffer_, "#" + std::to_string(i + 1));
+      if (header && i < header->size())
+        append_json_string(buffer_, (*header)[i]);
+      else
+        append_json_string(buffer_, "#" + std::to_string(i + 1));
       buffer_.push_back(':');
       append_json_string(buffer_, r.raw[i]);
     }

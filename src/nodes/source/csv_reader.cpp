@@ -36,12 +36,16 @@ std::size_t find_invalid_utf8(std::string_view text) {
       length = 2;
     } else if (lead < 0xF0) {
       length = 3;
-      if (lead == 0xE0) low = 0xA0;        // overlong
-      else if (lead == 0xED) high = 0x9F;  // UTF-16 surrogates
+      if (lead == 0xE0)
+        low = 0xA0;  // overlong
+      else if (lead == 0xED)
+        high = 0x9F;  // UTF-16 surrogates
     } else if (lead < 0xF5) {
       length = 4;
-      if (lead == 0xF0) low = 0x90;        // overlong
-      else if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+      if (lead == 0xF0)
+        low = 0x90;  // overlong
+      else if (lead == 0xF4)
+        high = 0x8F;  // above U+10FFFF
     } else {
       return i;
     }
@@ -79,13 +83,20 @@ std::string field_position(std::size_t byte, std::size_t field) {
 
 std::string_view to_string(CsvErrorCode code) {
   switch (code) {
-    case CsvErrorCode::none: return "none";
-    case CsvErrorCode::unterminated_quote: return "unterminated_quote";
-    case CsvErrorCode::field_too_large: return "field_too_large";
-    case CsvErrorCode::record_too_large: return "record_too_large";
-    case CsvErrorCode::invalid_utf8: return "invalid_utf8";
-    case CsvErrorCode::nul_byte: return "nul_byte";
-    case CsvErrorCode::stray_quote: return "stray_quote";
+    case CsvErrorCode::none:
+      return "none";
+    case CsvErrorCode::unterminated_quote:
+      return "unterminated_quote";
+    case CsvErrorCode::field_too_large:
+      return "field_too_large";
+    case CsvErrorCode::record_too_large:
+      return "record_too_large";
+    case CsvErrorCode::invalid_utf8:
+      return "invalid_utf8";
+    case CsvErrorCode::nul_byte:
+      return "nul_byte";
+    case CsvErrorCode::stray_quote:
+      return "stray_quote";
   }
   return "unknown";
 }
@@ -159,8 +170,10 @@ bool CsvReader::skip_blank_lines() {
     if (c < 0) return false;
     if (c == '\n') {
       ++pos_;
-      if (skip_lf_) skip_lf_ = false;
-      else ++line_;
+      if (skip_lf_)
+        skip_lf_ = false;
+      else
+        ++line_;
       continue;
     }
     skip_lf_ = false;
@@ -240,7 +253,9 @@ void CsvReader::append(const char* data, std::size_t size) {
   }
 }
 
-void CsvReader::append_byte(char c) { append(&c, 1); }
+void CsvReader::append_byte(char c) {
+  append(&c, 1);
+}
 
 bool CsvReader::take_run(const char* start, const char* stop) {
   pos_ = static_cast<std::size_t>(stop - buffer_.get());
@@ -260,9 +275,9 @@ bool CsvReader::crossed_record_limit() {
   if (discard_ || position() - record_start_ <= dialect_.max_record_bytes) return false;
   discard_ = true;
   if (can_report(CsvErrorCode::record_too_large)) {
-    report(CsvErrorCode::record_too_large,
-           "record exceeds max_record_bytes (" + std::to_string(dialect_.max_record_bytes) + ") in field " +
-               std::to_string(field_count_));
+    report(CsvErrorCode::record_too_large, "record exceeds max_record_bytes (" +
+                                               std::to_string(dialect_.max_record_bytes) + ") in field " +
+                                               std::to_string(field_count_));
   }
   return true;
 }

@@ -52,26 +52,34 @@ namespace sluice {
 
 struct CsvDialect {
   char delimiter = ',';
-  char quote = '"';       // '\0' = no quoting at all (e.g. unquoted tab-separated)
-  char escape = '\0';     // '\0' = doubled quote escapes a quote; e.g. '\\' = backslash escape inside quotes
+  char quote = '"';    // '\0' = no quoting at all (e.g. unquoted tab-separated)
+  char escape = '\0';  // '\0' = doubled quote escapes a quote; e.g. '\\' = backslash escape inside quotes
   std::size_t max_field_bytes = 1 << 20;
   std::size_t max_record_bytes = 8 << 20;
-  bool strip_bom = true;            // UTF-8 BOM at the very start of input
-  bool check_utf8 = true;           // invalid UTF-8 makes the record an error
-  bool allow_bare_quotes = false;   // keep a quote inside an unquoted field literally instead of stray_quote
+  bool strip_bom = true;           // UTF-8 BOM at the very start of input
+  bool check_utf8 = true;          // invalid UTF-8 makes the record an error
+  bool allow_bare_quotes = false;  // keep a quote inside an unquoted field literally instead of stray_quote
 };
 
-enum class CsvErrorCode { none, unterminated_quote, field_too_large, record_too_large, invalid_utf8, nul_byte, stray_quote };
+enum class CsvErrorCode {
+  none,
+  unterminated_quote,
+  field_too_large,
+  record_too_large,
+  invalid_utf8,
+  nul_byte,
+  stray_quote
+};
 
 // Stable snake_case codes for reject output, e.g. "unterminated_quote"; "none" for none.
 std::string_view to_string(CsvErrorCode code);
 
 struct CsvRecord {
   std::vector<std::string> fields;
-  std::uint64_t line = 0;     // 1-based physical line on which the record starts
-  std::uint64_t number = 0;   // 1-based record number in the input (header = record 1 if read)
+  std::uint64_t line = 0;    // 1-based physical line on which the record starts
+  std::uint64_t number = 0;  // 1-based record number in the input (header = record 1 if read)
   CsvErrorCode error = CsvErrorCode::none;
-  std::string message;        // human message when error != none, e.g. "invalid UTF-8 at byte 3 of field 2"
+  std::string message;  // human message when error != none, e.g. "invalid UTF-8 at byte 3 of field 2"
 };
 
 class CsvReader {

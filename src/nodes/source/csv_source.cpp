@@ -29,8 +29,7 @@ std::string trim(std::string_view s) {
 
 class CsvSource final : public SourceNode {
  public:
-  CsvSource(std::string id, std::string path, const Supplier& supplier, const Document& supplier_doc,
-            Schema& schema)
+  CsvSource(std::string id, std::string path, const Supplier& supplier, const Document& supplier_doc, Schema& schema)
       : id_(std::move(id)), path_(std::move(path)), supplier_(supplier), supplier_doc_(supplier_doc), schema_(schema) {
     for (const auto& f : supplier.fields) slots_.push_back(Slot{schema.add(f.name), 0, &f});
   }
@@ -112,8 +111,8 @@ class CsvSource final : public SourceNode {
     while (n < max_records && reader_->next(rec)) {
       ++n;
       if (rec.error != CsvErrorCode::none) {
-        out.rejects.push_back(Reject{rec.line, id_, std::string(to_string(rec.error)), rec.message,
-                                     std::move(rec.fields)});
+        out.rejects.push_back(
+            Reject{rec.line, id_, std::string(to_string(rec.error)), rec.message, std::move(rec.fields)});
         continue;
       }
       if (rec.fields.size() != header_->size()) {

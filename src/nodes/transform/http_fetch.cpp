@@ -15,18 +15,15 @@ const ObjectSpec& spec() {
   static const ObjectSpec s{{
       {"url_field", Kind::string, "field that holds the image URL (empty: the record has no image)", false,
        "image_url"},
-      {"image_dir", Kind::string, "where images are stored, content-addressed, with the index of validators",
-       false, "images"},
+      {"image_dir", Kind::string, "where images are stored, content-addressed, with the index of validators", false,
+       "images"},
       {"max_in_flight", Kind::integer, "transfers at once, independent of worker threads", false, "64", 1, 20000},
       {"max_per_host", Kind::integer, "transfers at once to one host; 0 = max_in_flight", false, "0", 0, 20000},
       {"io_threads", Kind::integer, "I/O threads, each with its own libcurl multi handle", false, "1", 1, 16},
       {"connect_timeout", Kind::duration, "time to connect", false, "5s"},
-      {"timeout", Kind::duration, "time for one attempt, from when it really starts (not while queued)", false,
-       "30s"},
-      {"max_bytes", Kind::integer, "largest image body, also for chunked responses", false, "10485760", 1,
-       1 << 30},
-      {"max_redirects", Kind::integer, "redirects followed (each hop is checked like the first)", false, "5", 0,
-       20},
+      {"timeout", Kind::duration, "time for one attempt, from when it really starts (not while queued)", false, "30s"},
+      {"max_bytes", Kind::integer, "largest image body, also for chunked responses", false, "10485760", 1, 1 << 30},
+      {"max_redirects", Kind::integer, "redirects followed (each hop is checked like the first)", false, "5", 0, 20},
       {"max_attempts", Kind::integer, "tries for connection errors, timeouts, 5xx and 429", false, "4", 1, 20},
       {"backoff", Kind::duration, "first wait before a retry; doubles, with jitter", false, "200ms"},
       {"max_backoff", Kind::duration, "longest wait between tries", false, "10s"},
@@ -40,11 +37,16 @@ const ObjectSpec& spec() {
 
 std::string_view extension(ImageFormat f) {
   switch (f) {
-    case ImageFormat::jpeg: return "jpg";
-    case ImageFormat::png: return "png";
-    case ImageFormat::gif: return "gif";
-    case ImageFormat::webp: return "webp";
-    default: return "bin";
+    case ImageFormat::jpeg:
+      return "jpg";
+    case ImageFormat::png:
+      return "png";
+    case ImageFormat::gif:
+      return "gif";
+    case ImageFormat::webp:
+      return "webp";
+    default:
+      return "bin";
   }
 }
 
@@ -133,8 +135,10 @@ class HttpFetch final : public AsyncTransformNode {
   void fail(State& s, std::size_t i, const std::string& why) const {
     Record& r = s.batch->records[i];
     std::string url = value_text(r.values[url_]);
-    if (reject_) s.failures[i] = RejectReason{"image", why + " (" + url + ")"};
-    else r.values[error_] = why;
+    if (reject_)
+      s.failures[i] = RejectReason{"image", why + " (" + url + ")"};
+    else
+      r.values[error_] = why;
   }
 
   // Runs on the fetcher's I/O thread; each record index is touched by one callback only.
@@ -213,9 +217,9 @@ NodeBody make(NodeBuildContext& ctx) {
   for (std::size_t i = 0; i < p.allow_networks.size(); ++i) {
     if (!Cidr::parse(p.allow_networks[i])) {
       YAML::Node where = lookup(ctx.supplier_doc.root(), {"images", "allow_networks"});
-      ctx.diags.add(ctx.supplier_doc.at(where.IsSequence() && i < where.size() ? where[i] : where,
-                                        "images.allow_networks[" + std::to_string(i) + "]",
-                                        "'" + p.allow_networks[i] + "' is not a network such as 127.0.0.1/32 or ::1/128"));
+      ctx.diags.add(ctx.supplier_doc.at(
+          where.IsSequence() && i < where.size() ? where[i] : where, "images.allow_networks[" + std::to_string(i) + "]",
+          "'" + p.allow_networks[i] + "' is not a network such as 127.0.0.1/32 or ::1/128"));
     }
   }
   if (p.max_per_host > p.max_in_flight)

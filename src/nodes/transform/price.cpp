@@ -55,11 +55,11 @@ class Price final : public TransformNode {
         if (it != pricing_.tax_by_category.end()) rate = it->second;
       }
     }
-    auto result = compute_price(amount, rate, supplier_.currency_exponent, pricing_.rounding,
-                                pricing_.prices_include_tax);
+    auto result =
+        compute_price(amount, rate, supplier_.currency_exponent, pricing_.rounding, pricing_.prices_include_tax);
     if (!result.value)
-      return RejectReason{"price", "cannot price " + amount.to_string() + " " + supplier_.currency + ": " +
-                                       result.error};
+      return RejectReason{"price",
+                          "cannot price " + amount.to_string() + " " + supplier_.currency + ": " + result.error};
     r.values[net_] = result.value->net_minor;
     r.values[tax_] = result.value->tax_minor;
     r.values[gross_] = result.value->gross_minor;

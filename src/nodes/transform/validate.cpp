@@ -23,9 +23,12 @@ std::string shown(std::string_view v) {
 
 bool valid_url(std::string_view u) {
   std::string_view rest;
-  if (u.rfind("http://", 0) == 0) rest = u.substr(7);
-  else if (u.rfind("https://", 0) == 0) rest = u.substr(8);
-  else return false;
+  if (u.rfind("http://", 0) == 0)
+    rest = u.substr(7);
+  else if (u.rfind("https://", 0) == 0)
+    rest = u.substr(8);
+  else
+    return false;
   std::size_t host_end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, host_end);
   if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
@@ -55,8 +58,10 @@ class Validate final : public TransformNode {
     std::optional<RejectReason> why;
     auto fail = [&](const FieldRule& f, std::string_view code, const std::string& msg) {
       std::string text = "field '" + f.name + "' (column '" + f.column + "'): " + msg;
-      if (!why) why = RejectReason{std::string(code), std::move(text)};
-      else why->message += "; " + text;
+      if (!why)
+        why = RejectReason{std::string(code), std::move(text)};
+      else
+        why->message += "; " + text;
     };
     for (const auto& [index, rule] : rules_) {
       const FieldRule& f = *rule;
@@ -72,8 +77,9 @@ class Validate final : public TransformNode {
         case FieldType::decimal: {
           auto parsed = Decimal::parse(*text, supplier_.feed.decimal_separator, supplier_.feed.thousands_separator);
           if (!parsed.value) {
-            fail(f, "type", std::string("expected ") + (f.type == FieldType::integer ? "an integer" : "a decimal number") +
-                                ", got " + shown(*text));
+            fail(f, "type",
+                 std::string("expected ") + (f.type == FieldType::integer ? "an integer" : "a decimal number") +
+                     ", got " + shown(*text));
             break;
           }
           Decimal d = *parsed.value;
@@ -89,21 +95,28 @@ class Validate final : public TransformNode {
             fail(f, "max", "value " + d.to_string() + " is above the maximum " + f.max->to_string());
             break;
           }
-          if (f.type == FieldType::integer) v = d.units();
-          else v = d;
+          if (f.type == FieldType::integer)
+            v = d.units();
+          else
+            v = d;
           break;
         }
         case FieldType::boolean: {
           std::string t = *text;
           std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-          if (t == "true" || t == "1" || t == "yes" || t == "y") v = true;
-          else if (t == "false" || t == "0" || t == "no" || t == "n") v = false;
-          else fail(f, "type", "expected true/false, 1/0 or yes/no, got " + shown(*text));
+          if (t == "true" || t == "1" || t == "yes" || t == "y")
+            v = true;
+          else if (t == "false" || t == "0" || t == "no" || t == "n")
+            v = false;
+          else
+            fail(f, "type", "expected true/false, 1/0 or yes/no, got " + shown(*text));
           break;
         }
         case FieldType::url:
-          if (!valid_url(*text)) fail(f, "url", "expected an http or https URL with a host, got " + shown(*text));
-          else check_length(f, *text, fail);
+          if (!valid_url(*text))
+            fail(f, "url", "expected an http or https URL with a host, got " + shown(*text));
+          else
+            check_length(f, *text, fail);
           break;
         case FieldType::enumeration:
           if (std::find(f.values.begin(), f.values.end(), *text) == f.values.end()) {

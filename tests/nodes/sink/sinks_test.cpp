@@ -34,8 +34,8 @@ TEST(NdjsonSink, WritesTypedJsonAndReplacesTheFileOnClose) {
   schema.add("note");
   std::string path = dir.file("out.ndjson");
   test::write_file(path, "old\n");
-  auto node = test::build_node("id: out\ntype: ndjson_sink\npath: " + path + "\nline_field: _line\n", *supplier,
-                               schema);
+  auto node =
+      test::build_node("id: out\ntype: ndjson_sink\npath: " + path + "\nline_field: _line\n", *supplier, schema);
   ASSERT_TRUE(node.diags.empty()) << node.diags.format();
   auto& sink = *std::get<std::unique_ptr<SinkNode>>(node.body);
   sink.open(RunContext{});

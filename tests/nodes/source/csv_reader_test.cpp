@@ -11,7 +11,9 @@
 
 namespace sluice {
 
-inline void PrintTo(CsvErrorCode code, std::ostream* os) { *os << to_string(code); }
+inline void PrintTo(CsvErrorCode code, std::ostream* os) {
+  *os << to_string(code);
+}
 
 namespace {
 
@@ -190,10 +192,15 @@ TEST_P(CsvReaderTest, WhitespaceIsKept) {
 }
 
 TEST_P(CsvReaderTest, BomStrippedOnlyAtStart) {
-  const auto r = records("\xEF\xBB\xBF" "a,b\n\xEF\xBB\xBF" "c,d\n");
+  const auto r = records(
+      "\xEF\xBB\xBF"
+      "a,b\n\xEF\xBB\xBF"
+      "c,d\n");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].fields, (Fields{"a", "b"}));
-  EXPECT_EQ(r[1].fields, (Fields{"\xEF\xBB\xBF" "c", "d"}));
+  EXPECT_EQ(r[1].fields, (Fields{"\xEF\xBB\xBF"
+                                 "c",
+                                 "d"}));
   EXPECT_EQ(r[1].error, CsvErrorCode::none);
 }
 
@@ -206,18 +213,26 @@ TEST_P(CsvReaderTest, BomBeforeQuotedField) {
 TEST_P(CsvReaderTest, BomKeptWhenStrippingIsOff) {
   CsvDialect dialect;
   dialect.strip_bom = false;
-  const auto r = records("\xEF\xBB\xBF" "a,b\n", dialect);
+  const auto r = records(
+      "\xEF\xBB\xBF"
+      "a,b\n",
+      dialect);
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].fields, (Fields{"\xEF\xBB\xBF" "a", "b"}));
+  EXPECT_EQ(r[0].fields, (Fields{"\xEF\xBB\xBF"
+                                 "a",
+                                 "b"}));
 }
 
 TEST_P(CsvReaderTest, OnlyBomOrPartialBom) {
   EXPECT_TRUE(records("\xEF\xBB\xBF").empty());
   EXPECT_TRUE(records("\xEF\xBB\xBF\r\n").empty());
-  const auto r = records("\xEF\xBB" "a\n");
+  const auto r = records(
+      "\xEF\xBB"
+      "a\n");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].error, CsvErrorCode::invalid_utf8);
-  EXPECT_EQ(r[0].fields, (Fields{"\xEF\xBB" "a"}));
+  EXPECT_EQ(r[0].fields, (Fields{"\xEF\xBB"
+                                 "a"}));
   const auto short_input = records("ab");
   ASSERT_EQ(short_input.size(), 1u);
   EXPECT_EQ(short_input[0].fields, (Fields{"ab"}));
@@ -273,7 +288,9 @@ TEST_P(CsvReaderTest, NulByteIsARecordError) {
 }
 
 TEST_P(CsvReaderTest, Utf16InputGivesErrorsNotACrash) {
-  const std::string utf16 = bytes("\xFF\xFE" "a\0,\0b\0\n\0c\0,\0d\0\n\0");
+  const std::string utf16 = bytes(
+      "\xFF\xFE"
+      "a\0,\0b\0\n\0c\0,\0d\0\n\0");
   const auto r = records(utf16);
   ASSERT_FALSE(r.empty());
   for (const auto& record : r) EXPECT_NE(record.error, CsvErrorCode::none) << record.line;
@@ -297,7 +314,9 @@ TEST_P(CsvReaderTest, InvalidUtf8KindsAreErrorsAndReadingContinues) {
       {"F5 lead", "\xF5\x80\x80\x80"},
       {"FF byte", "\xFF"},
       {"truncated three-byte", "\xE2\x82"},
-      {"missing continuation", "\xE2\x82" "A"},
+      {"missing continuation",
+       "\xE2\x82"
+       "A"},
       {"latin-1 e acute", "caf\xE9"},
   };
   for (const auto& bad : cases) {
@@ -587,7 +606,8 @@ TEST_P(CsvReaderTest, RecordStorageIsReusedAndReset) {
 // with the line numbers the writer counted.
 TEST_P(CsvReaderTest, RoundTripsRandomTables) {
   std::mt19937 rng(1234);
-  const std::vector<std::string> atoms{"a", "b", ",", "\"", "\n", "\r\n", "\r", " ", "\xC3\xA9", "\xF0\x9F\x98\x80", "xyz"};
+  const std::vector<std::string> atoms{"a",  "b", ",", "\"", "\n", "\r\n", "\r", " ", "\xC3\xA9", "\xF0\x9F\x98\x80",
+                                       "xyz"};
   const std::vector<std::string> line_ends{"\n", "\r\n", "\r"};
   for (int table = 0; table < 40; ++table) {
     std::string text;

@@ -22,8 +22,8 @@ struct Source {
   SourceNode& body() { return *std::get<std::unique_ptr<SourceNode>>(node.body); }
 
   explicit Source(const std::string& feed, const std::string& supplier_yaml = kSupplier)
-      : supplier(test::load_supplier(supplier_yaml)), node(test::build_node("id: read\ntype: csv_source\n", *supplier,
-                                                                              schema)) {
+      : supplier(test::load_supplier(supplier_yaml)),
+        node(test::build_node("id: read\ntype: csv_source\n", *supplier, schema)) {
     test::write_file(dir.file("feed.csv"), feed);
   }
   void open() { body().open(RunContext{.input = dir.file("feed.csv")}); }

@@ -36,8 +36,8 @@ std::vector<Priced> run(const std::string& yaml, const std::vector<std::vector<s
 }
 
 TEST(Price, AddsTaxByCategory) {
-  auto p = run(supplier_yaml("EUR", false, "half_up"), {{"a", "19.99", "tools"}, {"b", "12.00", "books"},
-                                                        {"c", "5", "zero"}});
+  auto p = run(supplier_yaml("EUR", false, "half_up"),
+               {{"a", "19.99", "tools"}, {"b", "12.00", "books"}, {"c", "5", "zero"}});
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].net, 1999);
   EXPECT_EQ(p[0].tax, 400);
@@ -67,9 +67,8 @@ TEST(Price, RoundsToTheCurrencysMinorUnit) {
 
 TEST(Price, RejectsRowsItCannotPrice) {
   std::vector<Reject> rejects;
-  auto p = run(supplier_yaml("EUR", false, "half_up"), {{"a", "", "tools"}, {"b", "x1", "tools"},
-                                                        {"c", "-3", "tools"}, {"d", "1", "tools"}},
-               &rejects);
+  auto p = run(supplier_yaml("EUR", false, "half_up"),
+               {{"a", "", "tools"}, {"b", "x1", "tools"}, {"c", "-3", "tools"}, {"d", "1", "tools"}}, &rejects);
   EXPECT_EQ(p.size(), 1u);
   ASSERT_EQ(rejects.size(), 3u);
   for (const auto& r : rejects) EXPECT_EQ(r.code, "price");

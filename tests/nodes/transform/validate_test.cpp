@@ -43,15 +43,15 @@ TEST(Validate, ConvertsTypesOfGoodRows) {
 TEST(Validate, RejectsWithFieldRuleAndValueInTheMessage) {
   Fixture f;
   Batch b = test::make_batch(f.schema, {
-                                           {"", "1", "1", "", "", "", ""},                 // required
-                                           {"TOOLONG", "1", "1", "", "", "", ""},          // max_length
-                                           {"A", "0,00", "1", "", "", "", ""},             // min
-                                           {"A", "1", "1.5", "", "", "", ""},              // int
-                                           {"A", "1", "1", "maybe", "", "", ""},           // bool
+                                           {"", "1", "1", "", "", "", ""},                     // required
+                                           {"TOOLONG", "1", "1", "", "", "", ""},              // max_length
+                                           {"A", "0,00", "1", "", "", "", ""},                 // min
+                                           {"A", "1", "1.5", "", "", "", ""},                  // int
+                                           {"A", "1", "1", "maybe", "", "", ""},               // bool
                                            {"A", "1", "1", "", "file:///etc/passwd", "", ""},  // url
-                                           {"A", "1", "1", "", "", "c", ""},               // enum
-                                           {"A", "1", "1", "", "", "", "x"},               // min_length
-                                           {"A", "abc", "-1", "", "", "", ""},             // two problems
+                                           {"A", "1", "1", "", "", "c", ""},                   // enum
+                                           {"A", "1", "1", "", "", "", "x"},                   // min_length
+                                           {"A", "abc", "-1", "", "", "", ""},                 // two problems
                                            {"OK", "2", "3", "no", "http://h/i", "b", "ok"},
                                        });
   f.body().process(b);
