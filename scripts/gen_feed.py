@@ -16,7 +16,7 @@ WORDS = ["claw", "rake", "hammer", "drill", "lamp", "chair", "table", "rug", "mu
 ADJ = ["red", "large", "compact", "oak", "steel", "cotton", "classic", "quiet", "heavy-duty", "mini"]
 
 
-def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0):
+def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0, image_base="https://img.example.com/acme", image_query=""):
     vrng = random.Random(vary_seed)
     yield ["SKU", "Name", "Category", "Price", "Stock", "Image"]
     cats = ["tools", "garden", "books", "food"]
@@ -26,7 +26,7 @@ def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0):
             name += ', "pro" edition'  # delimiter and quotes inside a quoted field
         price = f"{rng.randint(1, 99999) / 100:.2f}"
         stock = str(rng.randint(0, 500)) if rng.random() > 0.05 else "N/A"
-        image = f"https://img.example.com/acme/{i}.jpg" if rng.random() > 0.1 else ""
+        image = f"{image_base}/{i}.jpg{image_query}" if rng.random() > 0.1 else ""
         row = [f"ACME-{i:07d}", name, rng.choice(cats), price, stock, image]
         if vary and vrng.random() < vary:
             row[3] = f"{(int(price.replace('.', '')) + 1) / 100:.2f}"  # a new price for this product
@@ -84,12 +84,16 @@ def main():
     ap.add_argument("--vary", type=float, default=0.0,
                     help="share of products whose price differs from the same feed without --vary (acme only)")
     ap.add_argument("--vary-seed", type=int, default=1, help="which products --vary changes")
+    ap.add_argument("--image-base", default="https://img.example.com/acme",
+                    help="where image URLs point (acme only), e.g. http://127.0.0.1:8080/img")
+    ap.add_argument("--image-query", default="", help="appended to every image URL, e.g. ?latency=200")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = sys.stdout.buffer
     if args.supplier == "acme":
         out.write(b"\xef\xbb\xbf")  # Excel's UTF-8 byte-order mark
-        rows, delim, eol = acme_rows(rng, args.rows, args.bad, args.vary, args.vary_seed), ",", "\r\n"
+        rows, delim, eol = acme_rows(rng, args.rows, args.bad, args.vary, args.vary_seed, args.image_base,
+                                     args.image_query), ",", "\r\n"
     else:
         rows, delim, eol = nordlys_rows(rng, args.rows, args.bad), ";", "\n"
     buf = []

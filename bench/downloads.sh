@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Download benchmark: whole runs (csv_source -> http_fetch -> ndjson_sink) against the fixture image
+# server on 127.0.0.1 with a fixed latency, at several max_in_flight settings, and the time from a
+# deadline to process exit with 1,000 transfers in flight.
+#
+#   bench/downloads.sh [ROWS] [LATENCY_MS]     (defaults 10000 and 200)
+#   SLUICE_BENCH_C="64 256" bench/downloads.sh  only some settings
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-10000}
+latency=${2:-200}
+settings=${SLUICE_BENCH_C:-16 64 256 1024}
+work=build/bench-downloads
+rm -rf "$work"
+mkdir -p "$work"
+scripts/setup
+cmake --preset release >/dev/null
+cmake --build --preset release --target sluice sluice_fixture_server >/dev/null
+ulimit -n "$(ulimit -Hn)"
+
+build/release/sluice_fixture_server --port 0 --port-file "$work/port" --threads 2 >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+port=$(cat "$work/port")
+
+cat >"$work/graph.yaml" <<YAML
+run: {batch_size: 200, in_flight: 20000, threads: 2, rejects: $work/rejects.ndjson}
+nodes:
+  - {id: read, type: csv_source}
+  - {id: images, type: http_fetch, image_dir: $work/images, max_in_flight: 64, timeout: 60s}
+  - {id: out, type: ndjson_sink, path: $work/out.ndjson}
+edges: [read -> images, images -> out]
+YAML
+feed() {  # feed NAME QUERY: every row has an image (no empty cells), distinct URLs
+  python3 scripts/gen_feed.py --rows "$rows" --seed 5 --image-base "http://127.0.0.1:$port/img/$1" --image-query "$2" |
+    awk -F, 'NR == 1 || $6 != ""' >"$work/$1.csv"
+}
+
+echo "rows: $rows, latency: $latency ms, cores: $(nproc)"
+printf '%6s %8s %10s %10s %8s\n' C images ideal_s wall_s ratio
+for c in $settings; do
+  feed "c$c" "?latency=$latency"
+  n=$(($(wc -l <"$work/c$c.csv") - 1))
+  rm -rf "$work/images"
+  t0=$(date +%s.%N)
+  build/release/sluice run "$work/graph.yaml" -s config/suppliers/acme_local_images.yaml -i "$work/c$c.csv" \
+    --set "nodes.images.max_in_flight=$c" --progress never 2>"$work/c$c.log"
+  t1=$(date +%s.%N)
+  python3 -c "
+n, c, lat, wall = $n, $c, $latency / 1000, $t1 - $t0
+ideal = n * lat / c
+print(f'{c:6d} {n:8d} {ideal:10.2f} {wall:10.2f} {ideal / wall:8.2f}')"
+  grep -q ': holds' "$work/c$c.log" || { echo "identity did not hold:"; cat "$work/c$c.log"; exit 1; }
+done
+
+# Deadline to exit: 1,000 transfers of 10 s each in flight when a 2 s deadline passes.
+feed slow "?latency=10000"
+head -n 1001 "$work/slow.csv" >"$work/slow1000.csv"
+echo "deadline 2s with 1000 transfers in flight (10 s each): time from deadline to exit"
+for i in 1 2 3 4 5; do
+  t0=$(date +%s.%N)
+  set +e
+  build/release/sluice run "$work/graph.yaml" -s config/suppliers/acme_local_images.yaml -i "$work/slow1000.csv" \
+    --set nodes.images.max_in_flight=1000 --deadline 2s --progress never 2>"$work/deadline$i.log"
+  rc=$?
+  set -e
+  t1=$(date +%s.%N)
+  python3 -c "print(f'  run $i: exit $rc, {($t1 - $t0 - 2) * 1000:.0f} ms after the deadline')"
+done
