@@ -1,7 +1,8 @@
 // The image store: files named by content, an index of URL validators in a tab-separated file.
 #include "clients/image_store.hpp"
 
-#include <openssl/evp.h>
+#include "clients/sha256.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -39,19 +40,6 @@ bool clean(std::string_view s) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 15]);
-  }
-  return out;
-}
 
 ImageStore::ImageStore(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {
   std::ifstream in(dir_ + "/index.tsv");

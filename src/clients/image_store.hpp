@@ -48,6 +48,4 @@ class ImageStore {
   std::map<std::string, UrlEntry> urls_;
 };
 
-std::string sha256_hex(std::string_view bytes);
-
 }  // namespace sluice

@@ -17,4 +17,25 @@ constexpr int to_int(ExitCode c) {
   return static_cast<int>(c);
 }
 
+// The run status recorded in the ledger and the report.
+constexpr const char* status_of(ExitCode c) {
+  switch (c) {
+    case ExitCode::success:
+      return "succeeded";
+    case ExitCode::deadline:
+      return "deadline";
+    case ExitCode::error_budget:
+      return "error_budget";
+    case ExitCode::interrupted:
+      return "interrupted";
+    case ExitCode::locked:
+      return "locked";
+    case ExitCode::usage:
+      return "usage";
+    case ExitCode::failure:
+      return "failed";
+  }
+  return "failed";
+}
+
 }  // namespace sluice

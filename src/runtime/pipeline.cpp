@@ -66,21 +66,6 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-std::string status_of(ExitCode code) {
-  switch (code) {
-    case ExitCode::success:
-      return "succeeded";
-    case ExitCode::deadline:
-      return "deadline";
-    case ExitCode::error_budget:
-      return "error_budget";
-    case ExitCode::interrupted:
-      return "interrupted";
-    default:
-      return "failed";
-  }
-}
-
 // Watches the supplier lock's connection during the run; losing the lock stops the run.
 class LockWatch {
  public:

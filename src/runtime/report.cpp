@@ -44,26 +44,6 @@ Resources resources() {
   return r;
 }
 
-std::string status_of(ExitCode code) {
-  switch (code) {
-    case ExitCode::success:
-      return "succeeded";
-    case ExitCode::deadline:
-      return "deadline";
-    case ExitCode::error_budget:
-      return "error_budget";
-    case ExitCode::interrupted:
-      return "interrupted";
-    case ExitCode::locked:
-      return "locked";
-    case ExitCode::usage:
-      return "usage";
-    case ExitCode::failure:
-      return "failed";
-  }
-  return "failed";
-}
-
 std::string label(std::string_view v) {
   std::string out;
   for (char c : v) {

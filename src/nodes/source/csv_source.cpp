@@ -35,21 +35,10 @@ class CsvSource final : public SourceNode {
   }
 
   void open(const RunContext& ctx) override {
-    std::string path = ctx.input.empty() ? path_ : ctx.input;
     Diagnostics diags;
-    if (path.empty()) {
-      diags.add(Diagnostic{"sluice", 0, 0, id_, "no input: give --input FILE (or '-' for standard input)"});
-      throw StartupError(diags);
-    }
-    try {
-      input_.open(path);
-    } catch (const std::runtime_error& e) {
-      diags.add(Diagnostic{path, 0, 0, "", e.what()});
-      throw StartupError(diags);
-    }
+    input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
     in_ = std::make_unique<std::istream>(&input_);
-    input_name_ = path == "-" ? "<stdin>" : path;
 
     CsvDialect dialect;
     dialect.delimiter = supplier_.feed.delimiter;

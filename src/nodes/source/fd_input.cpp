@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "nodes/node.hpp"
+
 namespace sluice {
 
 FdInput::~FdInput() {
@@ -62,6 +64,23 @@ FdInput::int_type FdInput::underflow() {
     setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
     return traits_type::to_int_type(*gptr());
   }
+}
+
+std::string open_feed(FdInput& input, const std::string& run_input, const std::string& setting,
+                      const std::string& node_id) {
+  std::string path = run_input.empty() ? setting : run_input;
+  Diagnostics diags;
+  if (path.empty()) {
+    diags.add(Diagnostic{"sluice", 0, 0, node_id, "no input: give --input FILE (or '-' for standard input)"});
+    throw StartupError(diags);
+  }
+  try {
+    input.open(path);
+  } catch (const std::runtime_error& e) {
+    diags.add(Diagnostic{path, 0, 0, "", e.what()});
+    throw StartupError(diags);
+  }
+  return path == "-" ? "<stdin>" : path;
 }
 
 }  // namespace sluice

@@ -37,4 +37,9 @@ class FdInput : public std::streambuf {
   std::vector<char> buffer_ = std::vector<char>(1 << 16);
 };
 
+// Opens a source's feed: the run's --input, else the node's own `path` setting. Problems are start-up
+// errors (StartupError). Returns the name to show in messages ("<stdin>" for "-").
+std::string open_feed(FdInput& input, const std::string& run_input, const std::string& setting,
+                      const std::string& node_id);
+
 }  // namespace sluice

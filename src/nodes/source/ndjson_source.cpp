@@ -598,19 +598,8 @@ class NdjsonSource final : public SourceNode {
     }
     if (!diags.empty()) throw StartupError(diags);
 
-    std::string path = ctx.input.empty() ? path_ : ctx.input;
-    if (path.empty()) {
-      diags.add(Diagnostic{"sluice", 0, 0, id_, "no input: give --input FILE (or '-' for standard input)"});
-      throw StartupError(diags);
-    }
-    try {
-      input_.open(path);
-    } catch (const std::runtime_error& e) {
-      diags.add(Diagnostic{path, 0, 0, "", e.what()});
-      throw StartupError(diags);
-    }
+    input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
-    input_name_ = path == "-" ? "<stdin>" : path;
     mapper_ = std::make_unique<RecordMapper>(slots_, paths, supplier_.feed.null_values, max_depth_);
     width_ = schema_.size();  // final by now: later nodes have added the fields they produce
     if (top_level_array_)
