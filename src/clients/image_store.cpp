@@ -1,6 +1,7 @@
 // The image store: files named by content, an index of URL validators in a tab-separated file.
 #include "clients/image_store.hpp"
 
+#include "clients/pg.hpp"
 #include "clients/sha256.hpp"
 
 #include <unistd.h>
@@ -41,7 +42,35 @@ bool clean(std::string_view s) {
 
 }  // namespace
 
-ImageStore::ImageStore(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {
+ImageStore::ImageStore(std::string dir, bool read_only, std::optional<std::string> conninfo)
+    : dir_(std::move(dir)), read_only_(read_only), conninfo_(std::move(conninfo)) {
+  if (conninfo_)
+    load_database();
+  else
+    load_file();
+}
+
+void ImageStore::load_database() {
+  auto c = connect(*conninfo_);
+  pqxx::read_transaction t{*c};
+  for (const auto& r : t.exec("SELECT url, coalesce(etag, ''), coalesce(last_modified, ''), sha256, path, "
+                              "coalesce(mime, ''), coalesce(width, 0), coalesce(height, 0), coalesce(bytes, 0) "
+                              "FROM image_cache WHERE sha256 IS NOT NULL AND path IS NOT NULL")) {
+    UrlEntry e;
+    e.etag = r[1].as<std::string>();
+    e.last_modified = r[2].as<std::string>();
+    e.image.sha256 = r[3].as<std::string>();
+    e.image.path = r[4].as<std::string>();
+    e.image.mime = r[5].as<std::string>();
+    e.image.width = r[6].as<std::uint32_t>();
+    e.image.height = r[7].as<std::uint32_t>();
+    e.image.bytes = r[8].as<std::uint64_t>();
+    // An entry whose file is gone is useless for a 304: forget it so the image is fetched again.
+    if (fs::exists(e.image.path)) urls_[r[0].as<std::string>()] = std::move(e);
+  }
+}
+
+void ImageStore::load_file() {
   std::ifstream in(dir_ + "/index.tsv");
   for (std::string line; std::getline(in, line);) {
     auto f = split_tabs(line);
@@ -109,6 +138,39 @@ void ImageStore::remember(const std::string& url, UrlEntry entry) {
 
 void ImageStore::save() const {
   if (read_only_) return;
+  if (conninfo_)
+    save_database();
+  else
+    save_file();
+}
+
+void ImageStore::save_database() const {
+  std::lock_guard l(mutex_);
+  auto c = connect(*conninfo_);
+  pqxx::work t{*c};
+  t.exec0("CREATE TEMP TABLE sluice_images (LIKE image_cache INCLUDING DEFAULTS) ON COMMIT DROP");
+  {
+    pqxx::stream_to s{
+        t, "sluice_images",
+        std::vector<std::string>{"url", "etag", "last_modified", "sha256", "mime", "width", "height", "bytes", "path"}};
+    for (const auto& [url, e] : urls_) {
+      if (!e.fetched_this_run) continue;
+      s << std::make_tuple(url, e.etag, e.last_modified, e.image.sha256, e.image.mime,
+                           static_cast<std::int64_t>(e.image.width), static_cast<std::int64_t>(e.image.height),
+                           static_cast<std::int64_t>(e.image.bytes), e.image.path);
+    }
+    s.complete();
+  }
+  t.exec0(
+      "INSERT INTO image_cache AS c (url, etag, last_modified, sha256, mime, width, height, bytes, path, fetched_at) "
+      "SELECT url, nullif(etag, ''), nullif(last_modified, ''), sha256, mime, width, height, bytes, path, now() "
+      "FROM sluice_images ON CONFLICT (url) DO UPDATE SET etag = EXCLUDED.etag, last_modified = "
+      "EXCLUDED.last_modified, sha256 = EXCLUDED.sha256, mime = EXCLUDED.mime, width = EXCLUDED.width, height = "
+      "EXCLUDED.height, bytes = EXCLUDED.bytes, path = EXCLUDED.path, fetched_at = EXCLUDED.fetched_at");
+  t.commit();
+}
+
+void ImageStore::save_file() const {
   std::lock_guard l(mutex_);
   std::error_code ec;
   fs::create_directories(dir_, ec);

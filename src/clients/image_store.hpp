@@ -27,8 +27,9 @@ struct UrlEntry {
 
 class ImageStore {
  public:
-  // Loads dir/index.tsv if present. With read_only, nothing is ever written (dry runs).
-  ImageStore(std::string dir, bool read_only);
+  // Loads the validators from PostgreSQL's image_cache when conninfo is given, else from
+  // dir/index.tsv if present. With read_only, nothing is ever written (dry runs).
+  ImageStore(std::string dir, bool read_only, std::optional<std::string> conninfo = std::nullopt);
 
   // Writes bytes under their SHA-256 (temp file + rename; an existing file is left alone).
   // Thread-safe. Throws std::runtime_error on a disk error.
@@ -38,12 +39,19 @@ class ImageStore {
   std::optional<UrlEntry> find(const std::string& url) const;
   void remember(const std::string& url, UrlEntry entry);
 
-  // Rewrites the index atomically with every URL remembered so far.
+  // Rewrites the index file atomically with every URL remembered so far, or upserts the URLs
+  // fetched in this run into image_cache.
   void save() const;
 
  private:
+  void load_file();
+  void load_database();
+  void save_file() const;
+  void save_database() const;
+
   std::string dir_;
   bool read_only_;
+  std::optional<std::string> conninfo_;
   mutable std::mutex mutex_;
   std::map<std::string, UrlEntry> urls_;
 };

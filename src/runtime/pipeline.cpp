@@ -114,6 +114,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   ctx.input = options.input;
   ctx.db = options.db;
   ctx.dry_run = options.dry_run;
+  ctx.database = plan.needs_database;
 
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<SupplierLock> lock;

@@ -251,6 +251,9 @@ TEST_F(HttpGraphTest, ADeadlineDuringSlowDownloadsCommitsWhatFinishedAndARerunCo
     auto counts = t.exec1("SELECT count(*), count(DISTINCT sku) FROM product");
     EXPECT_EQ(counts[0].as<int>(), 1100);
     EXPECT_EQ(counts[1].as<int>(), 1100);
+    // With a database, the images' validators are kept in it rather than in a file.
+    EXPECT_EQ(t.exec1("SELECT count(*) FROM image_cache")[0].as<int>(), 1100);
+    EXPECT_FALSE(std::filesystem::exists(dir_.file("images") + "/index.tsv"));
   }
   pipelines_.clear();
   auto c = connect(server_db);

@@ -66,8 +66,9 @@ class HttpFetch final : public AsyncTransformNode {
   }
 
   void open(const RunContext& ctx) override {
-    // Nothing reaches the image store in a dry run.
-    store_ = std::make_unique<ImageStore>(dir_, ctx.dry_run);
+    // Nothing reaches the image store in a dry run. With a database, the validators live there.
+    store_ = std::make_unique<ImageStore>(dir_, ctx.dry_run,
+                                          ctx.database ? std::optional<std::string>(ctx.db) : std::nullopt);
     fetcher_ = std::make_unique<HttpFetcher>(policy_);
   }
 
