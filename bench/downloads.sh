@@ -32,9 +32,9 @@ nodes:
   - {id: out, type: ndjson_sink, path: $work/out.ndjson}
 edges: [read -> images, images -> out]
 YAML
-feed() {  # feed NAME QUERY: every row has an image (no empty cells), distinct URLs
-  python3 scripts/gen_feed.py --rows "$rows" --seed 5 --image-base "http://127.0.0.1:$port/img/$1" --image-query "$2" |
-    awk -F, 'NR == 1 || $6 != ""' >"$work/$1.csv"
+feed() {  # feed NAME QUERY: every row has an image, all URLs distinct
+  python3 scripts/gen_feed.py --rows "$rows" --seed 5 --all-images --image-base "http://127.0.0.1:$port/img/$1" \
+    --image-query "$2" >"$work/$1.csv"
 }
 
 echo "rows: $rows, latency: $latency ms, cores: $(nproc)"
@@ -52,6 +52,8 @@ n, c, lat, wall = $n, $c, $latency / 1000, $t1 - $t0
 ideal = n * lat / c
 print(f'{c:6d} {n:8d} {ideal:10.2f} {wall:10.2f} {ideal / wall:8.2f}')"
   grep -q ': holds' "$work/c$c.log" || { echo "identity did not hold:"; cat "$work/c$c.log"; exit 1; }
+  stored=$(grep -c '"image_sha256":"' "$work/out.ndjson")
+  [ "$stored" -eq "$n" ] || { echo "only $stored of $n images stored"; exit 1; }
 done
 
 # Deadline to exit: 1,000 transfers of 10 s each in flight when a 2 s deadline passes.

@@ -16,7 +16,8 @@ WORDS = ["claw", "rake", "hammer", "drill", "lamp", "chair", "table", "rug", "mu
 ADJ = ["red", "large", "compact", "oak", "steel", "cotton", "classic", "quiet", "heavy-duty", "mini"]
 
 
-def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0, image_base="https://img.example.com/acme", image_query=""):
+def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0, image_base="https://img.example.com/acme", image_query="",
+              all_images=False):
     vrng = random.Random(vary_seed)
     yield ["SKU", "Name", "Category", "Price", "Stock", "Image"]
     cats = ["tools", "garden", "books", "food"]
@@ -26,7 +27,8 @@ def acme_rows(rng, rows, bad, vary=0.0, vary_seed=0, image_base="https://img.exa
             name += ', "pro" edition'  # delimiter and quotes inside a quoted field
         price = f"{rng.randint(1, 99999) / 100:.2f}"
         stock = str(rng.randint(0, 500)) if rng.random() > 0.05 else "N/A"
-        image = f"{image_base}/{i}.jpg{image_query}" if rng.random() > 0.1 else ""
+        has_image = rng.random() > 0.1 or all_images
+        image = f"{image_base}/{i}.jpg{image_query}" if has_image else ""
         row = [f"ACME-{i:07d}", name, rng.choice(cats), price, stock, image]
         if vary and vrng.random() < vary:
             row[3] = f"{(int(price.replace('.', '')) + 1) / 100:.2f}"  # a new price for this product
@@ -87,13 +89,14 @@ def main():
     ap.add_argument("--image-base", default="https://img.example.com/acme",
                     help="where image URLs point (acme only), e.g. http://127.0.0.1:8080/img")
     ap.add_argument("--image-query", default="", help="appended to every image URL, e.g. ?latency=200")
+    ap.add_argument("--all-images", action="store_true", help="every row has an image URL (acme only)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     out = sys.stdout.buffer
     if args.supplier == "acme":
         out.write(b"\xef\xbb\xbf")  # Excel's UTF-8 byte-order mark
         rows, delim, eol = acme_rows(rng, args.rows, args.bad, args.vary, args.vary_seed, args.image_base,
-                                     args.image_query), ",", "\r\n"
+                                     args.image_query, args.all_images), ",", "\r\n"
     else:
         rows, delim, eol = nordlys_rows(rng, args.rows, args.bad), ";", "\n"
     buf = []

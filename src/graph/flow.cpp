@@ -163,7 +163,7 @@ FlowResult Flow::run(const RunContext& ctx) {
   FlowResult result;
   result.threads = threads;
   auto start = Clock::now();
-  Watchdog watchdog(*this, deadline_);
+  auto watchdog = std::make_unique<Watchdog>(*this, deadline_);
 
   // The graph must be built inside execute(): it runs in the arena it was constructed in.
   arena.execute([&] {
@@ -334,6 +334,7 @@ FlowResult Flow::run(const RunContext& ctx) {
     context_ = nullptr;
   });
 
+  watchdog.reset();  // a deadline that passes while the nodes close must not abort their commits
   result.stop = reason_.load();
   if (result.stop == StopReason::none && plan_.budget.max_reject_ratio && read_ > 0) {
     // rejected / read > ratio, compared exactly: rejected * 10^scale > units * read.

@@ -158,8 +158,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
+  // Stop on SIGTERM/SIGINT, or when whoever started us is gone (a test killed by its timeout, a script
+  // that exited): an orphaned fixture server must not outlive the run that needed it.
+  const pid_t parent = getppid();
+  for (;;) {
+    timespec wait{1, 0};
+    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) break;
+    if (getppid() != parent) break;
   }
   server.stop();
   return 0;
