@@ -168,7 +168,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   } catch (const StartupError&) {
     if (ledger) {
       RunEnd end;
-      end.status = "failed";
+      end.status = status_of(ExitCode::usage);
       end.exit_code = to_int(ExitCode::usage);
       end.error = "start-up error";
       ledger->finish(ctx.run_id, end);
