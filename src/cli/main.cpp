@@ -95,8 +95,11 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
   run->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
   run->add_flag("--dry-run", dry_run, "run against the database but roll every write back");
+  std::string as_of;
   std::string threads, deadline, progress = "auto", log_format = "text", report_path, metrics_path;
   run->add_option("--threads", threads, "worker threads: auto or a number (overrides run.threads)");
+  run->add_option("--as-of", as_of,
+                  "judge sale windows and dated discounts at this instant, e.g. 2026-11-27T00:00:00Z (run.as_of)");
   run->add_option("--deadline", deadline,
                   "cancel the run after this long, e.g. 30s, 10m, 1h30m (overrides run.deadline)");
   run->add_option("--progress", progress, "live progress on stderr")->check(CLI::IsMember({"auto", "always", "never"}));
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
   if (*run) {
     if (!threads.empty()) overrides.emplace_back("run.threads", threads);
     if (!deadline.empty()) overrides.emplace_back("run.deadline", deadline);
+    if (!as_of.empty()) overrides.emplace_back("run.as_of", as_of);
     // Before any thread exists, so that only the run's signal watcher sees SIGINT and SIGTERM.
     block_stop_signals();
     init_logging(log_format == "json" ? LogFormat::json : LogFormat::text);

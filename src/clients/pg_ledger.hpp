@@ -22,7 +22,8 @@ struct RunEnd {
   std::string status;  // succeeded, failed, deadline, error_budget, interrupted
   int exit_code = 0;
   std::string input_sha256;
-  std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0;
+  std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0,
+                skipped = 0;
   std::string error;
 };
 

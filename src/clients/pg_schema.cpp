@@ -77,11 +77,16 @@ CREATE TABLE image_cache (
 );
 )sql";
 
+const char* kSkipped = R"sql(
+ALTER TABLE sluice_run ADD COLUMN rows_skipped bigint NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1, "runs, rejects, products and the image cache", kInitial},
+      {2, "runs count rows that are not products (image-only, parent rows)", kSkipped},
   };
   return all;
 }

@@ -32,4 +32,7 @@ class Diagnostics {
 // The closest candidate to `word` when it is near enough to be a likely typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
+// Levenshtein distance in bytes.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
 }  // namespace sluice

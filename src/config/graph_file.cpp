@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/datetime.hpp"
+
 namespace sluice {
 namespace {
 
@@ -51,6 +53,9 @@ const ObjectSpec& run_spec() {
       {"deadline", Kind::duration, "cancel the run after this long (30s, 10m, 1h30m); `--deadline` overrides"},
       {"rejects", Kind::string, "file that receives every rejected row as NDJSON (`--rejects` overrides)", false,
        "rejects.ndjson"},
+      {"as_of", Kind::string,
+       "the instant sale windows and dated discounts are judged at (e.g. 2026-11-27T00:00:00Z); default: the run's "
+       "start; `--as-of` overrides"},
   }};
   return spec;
 }
@@ -72,6 +77,14 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
     g.run.ordered = run.boolean("ordered");
     g.run.rejects = run.string("rejects");
     g.run.deadline = run.duration("deadline");
+    if (run.has("as_of")) {
+      auto t = parse_datetime(run.string("as_of"));
+      if (t)
+        g.run.as_of = t.value->seconds;
+      else
+        diags.add(doc.at(run.node("as_of"), "run.as_of",
+                         "expected a date-time with a zone such as 2026-11-27T00:00:00Z: " + t.error));
+    }
   }
 
   const YAML::Node nodes = lookup(root, {"nodes"});

@@ -19,6 +19,7 @@ struct RunSettings {
   bool ordered = true;                                // sinks see records in source order
   std::string rejects = "rejects.ndjson";             // the run's rejects output
   std::optional<std::chrono::milliseconds> deadline;  // the run is cancelled after this long
+  std::optional<std::int64_t> as_of;                  // seconds since the epoch; default: the run's start
 };
 
 struct NodeEntry {

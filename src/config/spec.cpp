@@ -43,6 +43,8 @@ std::string_view kind_label(Kind kind) {
       return "duration";
     case Kind::decimal_map:
       return "map of decimals";
+    case Kind::string_map:
+      return "map of strings";
     case Kind::object:
       return "map";
     case Kind::object_map:
@@ -179,6 +181,16 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
     case Kind::list:
       if (!v.IsSequence()) fail("expected a list, got " + std::string(kind_name(v)));
       break;
+    case Kind::string_map:
+      if (!v.IsMap()) {
+        fail("expected a map of strings, got " + std::string(kind_name(v)));
+        break;
+      }
+      for (auto it = v.begin(); it != v.end(); ++it)
+        if (!it->second.IsScalar())
+          diags.add(doc.at(it->second, path + "." + (it->first.IsScalar() ? it->first.Scalar() : "?"),
+                           "expected a string, got " + std::string(kind_name(it->second))));
+      break;
     case Kind::decimal_map:
       if (!v.IsMap()) {
         fail("expected a map of decimals, got " + std::string(kind_name(v)));
@@ -314,6 +326,15 @@ std::vector<std::string> Settings::string_list(std::string_view name) const {
   if (v.IsSequence())
     for (const auto& e : v)
       if (e.IsScalar()) out.push_back(e.Scalar());
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Settings::string_map(std::string_view name) const {
+  YAML::Node v = value(name);
+  std::vector<std::pair<std::string, std::string>> out;
+  if (v.IsMap())
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (it->first.IsScalar() && it->second.IsScalar()) out.emplace_back(it->first.Scalar(), it->second.Scalar());
   return out;
 }
 

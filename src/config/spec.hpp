@@ -28,6 +28,7 @@ enum class Kind {
   list,         // a list whose elements the owner checks
   duration,     // "500ms", "30s", "10m", "2h", "1h30m"
   decimal_map,  // map of arbitrary keys to decimals
+  string_map,   // map of arbitrary keys to strings
   object,       // nested ObjectSpec
   object_map,   // map of arbitrary keys to objects of one ObjectSpec
 };
@@ -90,6 +91,7 @@ class Settings {
   std::optional<Decimal> decimal(std::string_view name) const;
   std::optional<std::chrono::milliseconds> duration(std::string_view name) const;
   std::vector<std::string> string_list(std::string_view name) const;
+  std::vector<std::pair<std::string, std::string>> string_map(std::string_view name) const;  // in file order
   YAML::Node node(std::string_view name) const;  // the raw value, or an undefined node
   const YAML::Node& self() const { return node_; }
 

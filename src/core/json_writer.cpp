@@ -80,6 +80,8 @@ void append_json_value(std::string& out, const Value& v) {
     out += d->to_string();
   } else if (const auto* b = std::get_if<bool>(&v)) {
     out += *b ? "true" : "false";
+  } else if (const auto* j = std::get_if<Json>(&v)) {
+    out += j->text;
   }
 }
 
@@ -88,6 +90,7 @@ std::string value_text(const Value& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<Decimal>(&v)) return d->to_string();
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (const auto* j = std::get_if<Json>(&v)) return j->text;
   return {};
 }
 

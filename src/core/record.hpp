@@ -13,8 +13,14 @@
 
 namespace sluice {
 
+// JSON text written as is: lists (images, tags) and objects (a feed's unmapped columns).
+struct Json {
+  std::string text;
+  friend bool operator==(const Json&, const Json&) = default;
+};
+
 // A field's value. monostate is SQL-style NULL (missing or empty in the feed).
-using Value = std::variant<std::monostate, std::string, std::int64_t, Decimal, bool>;
+using Value = std::variant<std::monostate, std::string, std::int64_t, Decimal, bool, Json>;
 
 inline bool is_null(const Value& v) {
   return std::holds_alternative<std::monostate>(v);
@@ -59,6 +65,7 @@ struct Batch {
   std::uint64_t sequence = 0;  // 0, 1, 2, ... in source order; lets sinks restore the order
   std::vector<Record> records;
   std::vector<Reject> rejects;
+  std::uint64_t skipped = 0;  // rows read that are not products (image-only and parent rows); no record
   std::shared_ptr<const std::vector<std::string>> raw_header;  // names of Record::raw columns
 
   // Runs check(record) on every record in order. A record for which it returns a RejectReason

@@ -128,7 +128,7 @@ void Flow::abort_nodes() {
 FlowSnapshot Flow::snapshot() const {
   FlowSnapshot s;
   s.read = read_.load();
-  s.finished = finished_.load();
+  s.finished = finished_.load() + skipped_.load();
   s.rejected = rejected_.load();
   const auto& source = *std::get<std::unique_ptr<SourceNode>>(plan_.chain.front().body);
   s.bytes_read = source.bytes_read();
@@ -199,9 +199,10 @@ FlowResult Flow::run(const RunContext& ctx) {
       }
       ++sequence;
       auto n = batch->records.size() + batch->rejects.size();
-      read_ += n;
+      read_ += n + batch->skipped;
+      skipped_ += batch->skipped;
       in_flight += static_cast<std::int64_t>(n);
-      stats[0].in += n;
+      stats[0].in += n + batch->skipped;
       stats[0].out += batch->records.size();
       stats[0].rejected += batch->rejects.size();
       return Message{std::move(batch), std::make_shared<Ticket>()};
@@ -370,6 +371,7 @@ FlowResult Flow::run(const RunContext& ctx) {
 
   result.wall = Clock::now() - start;
   result.read = read_;
+  result.skipped = skipped_;
   result.sink = written;
   result.rejected = rejected_;
   result.not_processed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight.load()));

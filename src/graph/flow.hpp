@@ -42,6 +42,7 @@ struct FlowResult {
   WriteCounts sink;                 // what the sink did with the rows that reached it
   std::uint64_t rejected = 0;       // rows in the rejects output
   std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
+  std::uint64_t skipped = 0;        // rows that are not products (image-only, parent rows), by the supplier's rules
   StopReason stop = StopReason::none;
   std::exception_ptr error;  // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
@@ -50,7 +51,7 @@ struct FlowResult {
   int threads = 0;
   std::chrono::duration<double> wall{};
 
-  bool identity_holds() const { return read == sink.total() + rejected + not_processed; }
+  bool identity_holds() const { return read == sink.total() + rejected + skipped + not_processed; }
 };
 
 // A live view of a running flow, for progress lines.
@@ -110,7 +111,7 @@ class Flow {
 
   std::unique_ptr<Stats[]> stats_;
   Stats rejects_stats_;
-  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0};
+  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0}, skipped_{0};
 
   mutable std::mutex context_mutex_;
   oneapi::tbb::task_group_context* context_ = nullptr;  // while the graph runs

@@ -22,6 +22,7 @@ struct RunContext {
   std::int64_t run_id = 0;  // the run's ledger id, 0 without a database
   bool dry_run = false;     // database writes are rolled back; nothing is stored
   bool database = false;    // the run uses PostgreSQL (the graph has a database node): keep state there
+  std::int64_t as_of = 0;   // seconds since the epoch: "now" for sale windows and dated discounts
 };
 
 // What a sink did with the records of a batch. File sinks write; database sinks insert, update or

@@ -1,6 +1,8 @@
 // Loading, checking and running a pipeline; the end-of-run summary.
 #include "runtime/pipeline.hpp"
 
+#include <ctime>
+
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -115,6 +117,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   ctx.db = options.db;
   ctx.dry_run = options.dry_run;
   ctx.database = plan.needs_database;
+  ctx.as_of = plan.run.as_of.value_or(static_cast<std::int64_t>(std::time(nullptr)));
 
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<SupplierLock> lock;
@@ -221,6 +224,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     end.unchanged = f.sink.unchanged;
     end.rejected = f.rejected;
     end.not_processed = f.not_processed;
+    end.skipped = f.skipped;
     end.error = outcome.error;
     try {
       ledger->finish(ctx.run_id, end);
@@ -268,6 +272,7 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   for (const auto& [code, n] : o.rejects_by_code) codes += (codes.empty() ? "" : ", ") + code + " " + std::to_string(n);
   line("  %-14s %12llu%s%s%s\n", "rejected", u(f.rejected), codes.empty() ? "" : "  (", codes.c_str(),
        codes.empty() ? "" : ")");
+  if (f.skipped) line("  %-14s %12llu  (not products: image-only or parent rows)\n", "skipped", u(f.skipped));
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
   std::string parts;
   if (f.sink.written) parts += "written " + std::to_string(f.sink.written) + " + ";
@@ -275,9 +280,10 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
     parts += "inserted " + std::to_string(f.sink.inserted) + " + updated " + std::to_string(f.sink.updated) +
              " + unchanged " + std::to_string(f.sink.unchanged) + " + ";
   if (parts.empty()) parts = "written 0 + ";
-  line("  identity: read %llu %s %srejected %llu + not processed %llu: %s\n", u(f.read),
-       f.identity_holds() ? "=" : "!=", parts.c_str(), u(f.rejected), u(f.not_processed),
-       f.identity_holds() ? "holds" : "VIOLATED");
+  parts += "rejected " + std::to_string(f.rejected) + " + ";
+  if (f.skipped) parts += "skipped " + std::to_string(f.skipped) + " + ";
+  line("  identity: read %llu %s %snot processed %llu: %s\n", u(f.read), f.identity_holds() ? "=" : "!=", parts.c_str(),
+       u(f.not_processed), f.identity_holds() ? "holds" : "VIOLATED");
   line("  %-12s %-12s %12s %12s %10s %9s\n", "node", "type", "in", "out", "rejected", "busy s");
   for (const auto& n : f.nodes)
     line("  %-12s %-12s %12llu %12llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out), u(n.rejected),
@@ -314,6 +320,7 @@ void log_summary(const RunOutcome& o, const Pipeline& pipeline) {
                                field("updated", f.sink.updated),
                                field("unchanged", f.sink.unchanged),
                                field("rejected", f.rejected),
+                               field("skipped", f.skipped),
                                field("not_processed", f.not_processed),
                                {"identity_holds", f.identity_holds() ? "true" : "false", true},
                                {"wall_seconds", std::to_string(f.wall.count()), true}};

@@ -94,7 +94,7 @@ std::string render_report(const ReportContext& r) {
   field("accounting", "{\"read\": " + u(f.read) + ", \"written\": " + u(f.sink.written) +
                           ", \"inserted\": " + u(f.sink.inserted) + ", \"updated\": " + u(f.sink.updated) +
                           ", \"unchanged\": " + u(f.sink.unchanged) + ", \"rejected\": " + u(f.rejected) +
-                          ", \"not_processed\": " + u(f.not_processed) +
+                          ", \"skipped\": " + u(f.skipped) + ", \"not_processed\": " + u(f.not_processed) +
                           ", \"identity_holds\": " + (f.identity_holds() ? "true" : "false") + "}");
   std::string codes = "{";
   for (const auto& [code, n] : r.outcome.rejects_by_code)
@@ -142,6 +142,7 @@ std::string render_metrics(const ReportContext& r) {
                                                             {"updated", f.sink.updated},
                                                             {"unchanged", f.sink.unchanged},
                                                             {"rejected", f.rejected},
+                                                            {"skipped", f.skipped},
                                                             {"not_processed", f.not_processed}};
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
   help("sluice_run_rejects", "Rejected rows of the last run by code.", "gauge");

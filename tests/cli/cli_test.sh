@@ -80,8 +80,31 @@ printf 'Sku,Name,Category,Price,Stock,Image\nA,b,tools,1,1,\n' >renamed.csv
 "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i renamed.csv \
   --set nodes.out.path=x.ndjson 2>missing.err
 check "missing column exits 2" test $? -eq 2
-check "missing column named with closest" contains missing.err "column 'SKU' is not in the feed's header (renamed.csv); closest: 'Sku'"
+check "missing column named with closest" contains missing.err \
+  "config/suppliers/acme.yaml:16:24: fields.sku.column: column 'SKU' is not in the header of renamed.csv; closest header names: 'Sku', 'Name', 'Stock'"
 check "no output on start-up error" test ! -e x.ndjson
+
+# Bad rules and unknown currencies in a supplier file: each reported at its file:line:col, all at once.
+cat >badrules.yaml <<'YAML'
+supplier: bad
+currency: EURO
+fields:
+  sku:   { column: SKU, required: true, pattern: "[A-Z" }
+  price: { column: Price, type: money, min: 0 }
+  when:  { column: When, type: datetime, zone: "+25:00" }
+pricing:
+  amount_field: price
+  exchange_rates: { XYZ: "1.5" }
+  discounts:
+    - { name: half, percent: "1.5" }
+YAML
+"$SLUICE" check "$src/graphs/products_to_file.yaml" -s badrules.yaml 2>badrules.err
+check "bad rules exit 2" test $? -eq 2
+check "unknown currency at line:col" contains badrules.err "badrules.yaml:2:11: currency: unknown currency 'EURO'"
+check "invalid pattern at line:col" contains badrules.err "badrules.yaml:4:50: fields.sku.pattern: invalid regular expression: missing ]"
+check "bad zone at line:col" contains badrules.err "badrules.yaml:6:48: fields.when.zone: '+25:00' is not a UTC offset"
+check "unknown rate currency at line:col" contains badrules.err "badrules.yaml:9:21: pricing.exchange_rates.XYZ: unknown currency 'XYZ'"
+check "bad discount at line:col" contains badrules.err "badrules.yaml:11:30: pricing.discounts[0]: a percent discount is a fraction"
 
 # Usage errors and other commands.
 "$SLUICE" run 2>/dev/null

@@ -84,7 +84,7 @@ TEST(Supplier, EnumWithoutValuesAndMinOnStrings) {
   y.replace(y.find("required: true}"), 15, "required: true, min: 3}");
   std::string p = problems(y);
   EXPECT_NE(p.find("fields.category: an enum field needs a non-empty 'values' list"), std::string::npos) << p;
-  EXPECT_NE(p.find("fields.sku: min and max apply only to int and decimal fields"), std::string::npos) << p;
+  EXPECT_NE(p.find("fields.sku: min and max apply only to int, decimal and money fields"), std::string::npos) << p;
 }
 
 TEST(Supplier, MissingRequiredSectionsArePositionedAtTheParent) {

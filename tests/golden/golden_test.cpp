@@ -1,12 +1,15 @@
 // Golden tests: each folder under tests/golden/cases is one run, compared byte for byte.
 //
-// A case holds supplier.yaml, input.csv, expected.ndjson and expected_rejects.ndjson, and may hold
-// graph.yaml (default: graphs/products_to_file.yaml). SLUICE_UPDATE_GOLDEN=1 rewrites the expected
-// files from the current output; review the diff before committing it.
+// A case holds supplier.yaml, input.<ext>, expected.ndjson and expected_rejects.ndjson, and may hold
+// graph.yaml (default: graphs/products_to_file.yaml) and `overrides` (one --set key=value per line).
+// The example suppliers' cases link to config/suppliers and its samples, so the shipped examples are
+// what is tested. SLUICE_UPDATE_GOLDEN=1 rewrites the expected files from the current output; review
+// the diff before committing it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "runtime/pipeline.hpp"
 #include "support/test_support.hpp"
@@ -38,10 +41,22 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   PipelineOptions options{graph.string(),
                           (dir / "supplier.yaml").string(),
                           {{"nodes.out.path", tmp.file("out.ndjson")}, {"run.threads", "2"}}};
+  if (fs::exists(dir / "overrides")) {
+    std::istringstream lines(test::read_file((dir / "overrides").string()));
+    for (std::string line; std::getline(lines, line);) {
+      auto eq = line.find('=');
+      ASSERT_NE(eq, std::string::npos) << "overrides: expected key=value, got " << line;
+      options.overrides.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+  }
+  fs::path input;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().stem() == "input") input = e.path();
+  ASSERT_FALSE(input.empty()) << "no input.<ext> in " << dir;
   Diagnostics diags;
   auto pipeline = load_pipeline(options, diags);
   ASSERT_TRUE(diags.empty()) << diags.format();
-  RunOptions run{.input = (dir / "input.csv").string(), .rejects_path = tmp.file("rejects.ndjson")};
+  RunOptions run{.input = input.string(), .rejects_path = tmp.file("rejects.ndjson")};
   RunOutcome outcome = run_pipeline(*pipeline, run);
   EXPECT_EQ(outcome.code, ExitCode::success) << outcome.error;
   EXPECT_TRUE(outcome.flow.identity_holds());

@@ -7,8 +7,11 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/json_writer.hpp"
+#include "nodes/source/assemble.hpp"
 #include "nodes/source/csv_reader.hpp"
 #include "nodes/source/fd_input.hpp"
+#include "nodes/source/transcode.hpp"
 
 namespace sluice {
 namespace {
@@ -27,18 +30,52 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+// Header names as loose matching sees them: lower case, '_' and '-' as spaces, spaces collapsed.
+std::string loose(std::string_view h) {
+  std::string out;
+  for (char c : h) {
+    char l = (c == '_' || c == '-') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(l);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// "Title [title]" (Merchant Center's localised headers) -> "title"; other headers -> empty.
+std::string_view bracketed(std::string_view h) {
+  if (h.size() < 3 || h.back() != ']') return {};
+  std::size_t open = h.rfind('[');
+  if (open == std::string_view::npos || open == 0) return {};
+  return h.substr(open + 1, h.size() - open - 2);
+}
+
 class CsvSource final : public SourceNode {
  public:
   CsvSource(std::string id, std::string path, const Supplier& supplier, const Document& supplier_doc, Schema& schema)
-      : id_(std::move(id)), path_(std::move(path)), supplier_(supplier), supplier_doc_(supplier_doc), schema_(schema) {
+      : id_(std::move(id)),
+        path_(std::move(path)),
+        supplier_(supplier),
+        supplier_doc_(supplier_doc),
+        schema_(schema),
+        assembler_(id_, supplier, schema) {
     for (const auto& f : supplier.fields) slots_.push_back(Slot{schema.add(f.name), 0, &f});
+    if (!supplier.feed.extra_field.empty()) extra_index_ = schema.add(supplier.feed.extra_field);
   }
 
   void open(const RunContext& ctx) override {
     Diagnostics diags;
     input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
-    in_ = std::make_unique<std::istream>(&input_);
+    transcoder_ =
+        std::make_unique<TranscodingInput>(input_, parse_encoding(supplier_.feed.encoding).value_or(Encoding::utf8));
+    try {
+      transcoder_->start();
+    } catch (const EncodingError& e) {
+      diags.add(Diagnostic{input_name_, 0, 0, "", e.what()});
+      throw StartupError(diags);
+    }
+    in_ = std::make_unique<std::istream>(transcoder_.get());
 
     CsvDialect dialect;
     dialect.delimiter = supplier_.feed.delimiter;
@@ -66,28 +103,39 @@ class CsvSource final : public SourceNode {
     for (auto& h : head.fields) header->push_back(trim(h));
     header_ = header;
 
+    std::vector<bool> used(header_->size(), false);
     for (auto& slot : slots_) {
       const auto& column = slot.rule->column;
-      auto first = std::find(header_->begin(), header_->end(), column);
-      if (first == header_->end()) {
-        std::string msg = "column '" + column + "' is not in the feed's header (" + input_name_ + ")";
-        std::string hint = did_you_mean(column, *header_);
-        if (!hint.empty()) msg += "; closest: '" + hint + "'";
-        msg += "; the header has " + std::to_string(header_->size()) + " columns";
-        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
+      YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
+      std::vector<std::size_t> hits = find_column(*slot.rule);
+      if (hits.empty()) {
+        std::string msg = "column '" + column + "'";
+        for (const auto& a : slot.rule->aliases) msg += " (or '" + a + "')";
+        msg += " is not in the header of " + input_name_;
+        msg += "; closest header names: " + closest(column, 3);
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column", msg, slot.rule->where));
         continue;
       }
-      if (std::find(first + 1, header_->end(), column) != header_->end()) {
-        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
+      if (hits.size() > 1) {
+        std::string names;
+        for (std::size_t h : hits) names += (names.empty() ? "'" : ", '") + (*header_)[h] + "'";
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column",
-                                   "column '" + column + "' appears more than once in the feed's header",
+                                   "column '" + column + "' matches more than one header name: " + names +
+                                       " (columns " + std::to_string(hits[0] + 1) + " and " +
+                                       std::to_string(hits[1] + 1) + ")",
                                    slot.rule->where));
         continue;
       }
-      slot.column = static_cast<std::size_t>(first - header_->begin());
+      slot.column = hits[0];
+      used[hits[0]] = true;
     }
     if (!diags.empty()) throw StartupError(diags);
+    for (std::size_t i = 0; i < header_->size(); ++i) {
+      if (used[i]) continue;
+      std::string key;
+      append_json_string(key, (*header_)[i]);
+      extras_.push_back({i, key + ":"});
+    }
     width_ = schema_.size();  // final by now: later nodes have added the fields they produce
   }
 
@@ -97,7 +145,10 @@ class CsvSource final : public SourceNode {
     out.raw_header = header_;
     std::size_t n = 0;
     CsvRecord rec;
-    while (n < max_records && reader_->next(rec)) {
+    // Rows held by the assembler count as read once they are handed on; stop at a full batch of output.
+    const std::size_t before = out.records.size() + out.rejects.size() + out.skipped;
+    auto produced = [&] { return out.records.size() + out.rejects.size() + out.skipped - before; };
+    while (produced() < max_records && reader_->next(rec)) {
       ++n;
       if (rec.error != CsvErrorCode::none) {
         out.rejects.push_back(
@@ -114,25 +165,43 @@ class CsvSource final : public SourceNode {
       Record r;
       r.line = rec.line;
       r.values.resize(width_);
+      const auto& nulls = supplier_.feed.null_values;
       for (const auto& slot : slots_) {
         std::string_view cell = rec.fields[slot.column];
         std::string text = supplier_.feed.trim ? trim(cell) : std::string(cell);
-        const auto& nulls = supplier_.feed.null_values;
-        if (std::find(nulls.begin(), nulls.end(), text) == nulls.end()) r.values[slot.index] = std::move(text);
+        const auto& own = slot.rule->null_values;
+        if (std::find(nulls.begin(), nulls.end(), text) == nulls.end() &&
+            std::find(own.begin(), own.end(), text) == own.end())
+          r.values[slot.index] = std::move(text);
+      }
+      if (extra_index_) {
+        std::string json = "{";
+        for (const auto& [column, key] : extras_) {
+          std::string text = supplier_.feed.trim ? trim(rec.fields[column]) : rec.fields[column];
+          if (std::find(nulls.begin(), nulls.end(), text) != nulls.end()) continue;
+          if (json.size() > 1) json.push_back(',');
+          json += key;
+          append_json_string(json, text);
+        }
+        r.values[*extra_index_] = Json{json + "}"};
       }
       r.raw = std::move(rec.fields);
-      out.records.push_back(std::move(r));
+      if (assembler_.active())
+        assembler_.add(std::move(r), out);
+      else
+        out.records.push_back(std::move(r));
     }
     // Rows read before an abort are handed on all the same: the cancelled run counts them as not processed.
-    if (input_.aborted()) return n > 0;
+    if (input_.aborted()) return n > 0 || produced() > 0;
     // A read error must not pass for the end of the feed: that would import a truncated catalogue.
     if (n < max_records && reader_->io_error())
       throw std::runtime_error("read error on " + input_name_ + " after " + std::to_string(reader_->bytes_consumed()) +
                                " bytes");
-    return n > 0;
+    if (produced() < max_records) assembler_.finish(out);  // the end of the feed ends the last group
+    return produced() > 0;
   }
 
-  std::uint64_t bytes_read() const override { return reader_ ? reader_->bytes_consumed() : 0; }
+  std::uint64_t bytes_read() const override { return transcoder_ ? transcoder_->source_bytes() : 0; }
   std::optional<std::uint64_t> bytes_total() const override { return total_; }
 
  private:
@@ -142,6 +211,38 @@ class CsvSource final : public SourceNode {
     const FieldRule* rule;
   };
 
+  // Header positions that the field's column (or one of its aliases) names.
+  std::vector<std::size_t> find_column(const FieldRule& f) const {
+    std::vector<std::string> names{f.column};
+    names.insert(names.end(), f.aliases.begin(), f.aliases.end());
+    std::vector<std::size_t> hits;
+    for (std::size_t i = 0; i < header_->size(); ++i) {
+      const std::string& h = (*header_)[i];
+      for (const auto& name : names) {
+        bool match = h == name;
+        if (!match && supplier_.feed.loose_headers) {
+          std::string want = loose(name);
+          match = loose(h) == want || (!bracketed(h).empty() && loose(bracketed(h)) == want);
+        }
+        if (match) {
+          hits.push_back(i);
+          break;
+        }
+      }
+    }
+    return hits;
+  }
+
+  // The n header names closest to name, for a missing column's message.
+  std::string closest(const std::string& name, std::size_t n) const {
+    std::vector<std::pair<std::size_t, std::string>> scored;
+    for (const auto& h : *header_) scored.emplace_back(edit_distance(loose(name), loose(h)), h);
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out;
+    for (std::size_t i = 0; i < scored.size() && i < n; ++i) out += (i ? ", '" : "'") + scored[i].second + "'";
+    return out.empty() ? "(the header is empty)" : out;
+  }
+
   std::string id_;
   std::string path_;
   const Supplier& supplier_;
@@ -150,7 +251,11 @@ class CsvSource final : public SourceNode {
   std::vector<Slot> slots_;
   std::size_t width_ = 0;
   FdInput input_;
+  std::unique_ptr<TranscodingInput> transcoder_;
   std::unique_ptr<std::istream> in_;
+  RowAssembler assembler_;
+  std::optional<std::size_t> extra_index_;
+  std::vector<std::pair<std::size_t, std::string>> extras_;  // unmapped column and its JSON key with ':'
   std::string input_name_;
   std::optional<std::uint64_t> total_;
   std::unique_ptr<CsvReader> reader_;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "nodes/source/assemble.hpp"
 #include "nodes/source/fd_input.hpp"
 
 namespace sluice {
@@ -359,7 +360,11 @@ class RecordMapper {
     PathNode& n = nodes_[node];
     if (n.slots.empty() || !mark(node)) return;
     if (is_string && std::find(null_values_.begin(), null_values_.end(), text) != null_values_.end()) return;
-    for (std::size_t s : n.slots) (*values_)[slots_[s].index] = std::string(text);
+    for (std::size_t s : n.slots) {
+      const auto& own = slots_[s].rule->null_values;
+      if (is_string && std::find(own.begin(), own.end(), text) != own.end()) continue;
+      (*values_)[slots_[s].index] = std::string(text);
+    }
   }
 
   // Every unusable mapped value is named, like validate does; the code is that of the first.
@@ -564,7 +569,12 @@ std::optional<std::pair<std::size_t, std::string>> split_array(std::string_view 
 class NdjsonSource final : public SourceNode {
  public:
   NdjsonSource(std::string id, std::string path, const Supplier& supplier, const Document& supplier_doc, Schema& schema)
-      : id_(std::move(id)), path_(std::move(path)), supplier_(supplier), supplier_doc_(supplier_doc), schema_(schema) {
+      : id_(std::move(id)),
+        path_(std::move(path)),
+        supplier_(supplier),
+        supplier_doc_(supplier_doc),
+        schema_(schema),
+        assembler_(id_, supplier, schema) {
     for (const auto& f : supplier.fields) slots_.push_back(Slot{schema.add(f.name), &f});
     Settings feed(lookup(supplier_doc.root(), {"feed"}), &feed_spec());
     max_line_ = static_cast<std::size_t>(feed.integer("max_line_bytes"));
@@ -613,14 +623,19 @@ class NdjsonSource final : public SourceNode {
   bool next(Batch& out, std::size_t max_records) override {
     out.raw_header = raw_header();
     std::size_t n = 0;
+    const std::size_t before = out.records.size() + out.rejects.size() + out.skipped;
+    auto produced = [&] { return out.records.size() + out.rejects.size() + out.skipped - before; };
     if (top_level_array_) {
       for (; n < max_records && next_element_ < elements_.size() && !input_.aborted(); ++n) {
         auto [offset, size] = elements_[next_element_++];
         emit(out, next_element_, std::string_view(document_).substr(offset, size));
         array_read_ = offset + size;
       }
-      if (next_element_ == elements_.size()) array_read_ = document_.size();
-      return n > 0;
+      if (next_element_ == elements_.size()) {
+        array_read_ = document_.size();
+        assembler_.finish(out);
+      }
+      return n > 0 || produced() > 0;
     }
     while (n < max_records) {
       LineReader::Status status;
@@ -631,7 +646,10 @@ class NdjsonSource final : public SourceNode {
         throw std::runtime_error("read error on " + input_name_ + " after " + std::to_string(lines_->consumed()) +
                                  " bytes: " + e.what());
       }
-      if (status == LineReader::Status::end) break;
+      if (status == LineReader::Status::end) {
+        if (!input_.aborted()) assembler_.finish(out);  // the end of the feed ends the last group
+        break;
+      }
       if (status == LineReader::Status::too_long) {
         ++n;
         out.rejects.push_back(Reject{lines_->number(),
@@ -647,7 +665,7 @@ class NdjsonSource final : public SourceNode {
       emit(out, lines_->number(), lines_->text());
     }
     // Rows read before an abort are handed on all the same: the cancelled run counts them as not processed.
-    return n > 0;
+    return n > 0 || produced() > 0;
   }
 
   std::uint64_t bytes_read() const override {
@@ -671,7 +689,7 @@ class NdjsonSource final : public SourceNode {
       return;
     }
     r.raw.emplace_back(text);
-    out.records.push_back(std::move(r));
+    assembler_.add(std::move(r), out);
   }
 
   // The whole feed is one array: read it (it is capped), then find its elements, so that a feed
@@ -717,6 +735,7 @@ class NdjsonSource final : public SourceNode {
   const Supplier& supplier_;
   const Document& supplier_doc_;
   const Schema& schema_;
+  RowAssembler assembler_;
   std::vector<Slot> slots_;
   std::size_t width_ = 0;
   std::size_t max_line_ = 0;

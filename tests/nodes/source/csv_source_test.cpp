@@ -78,10 +78,9 @@ TEST(CsvSource, MissingColumnIsAStartupErrorWithTheClosestHeader) {
     FAIL() << "expected a StartupError";
   } catch (const StartupError& e) {
     std::string t = e.diagnostics().format();
-    EXPECT_NE(t.find("supplier.yaml:5:17: fields.sku.column: column 'SKU' is not in the feed's header"),
-              std::string::npos)
+    EXPECT_NE(t.find("supplier.yaml:5:17: fields.sku.column: column 'SKU' is not in the header of"), std::string::npos)
         << t;
-    EXPECT_NE(t.find("closest: 'Sku'"), std::string::npos) << t;
+    EXPECT_NE(t.find("closest header names: 'Sku', 'Price'"), std::string::npos) << t;
   }
 }
 
