@@ -96,5 +96,167 @@ TEST(CsvSource, DuplicateMappedHeaderIsAStartupError) {
   EXPECT_THROW(s.open(), StartupError);
 }
 
+// --- encodings -----------------------------------------------------------------------------------
+
+// Code points of a UTF-8 text (valid input only: the tests write it themselves).
+std::vector<char32_t> code_points(const std::string& utf8) {
+  std::vector<char32_t> out;
+  for (std::size_t i = 0; i < utf8.size();) {
+    auto b = static_cast<unsigned char>(utf8[i]);
+    int n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    char32_t cp = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
+    for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+std::string to_latin1(const std::string& utf8) {
+  std::string out;
+  for (char32_t cp : code_points(utf8)) {
+    if (cp > 0xFF) throw std::invalid_argument("not representable in Latin-1");
+    out.push_back(static_cast<char>(cp));
+  }
+  return out;
+}
+
+std::string to_utf16le_with_bom(const std::string& utf8) {
+  std::string out = "\xFF\xFE";
+  auto unit = [&](char32_t u) {
+    out.push_back(static_cast<char>(u & 0xFF));
+    out.push_back(static_cast<char>(u >> 8));
+  };
+  for (char32_t cp : code_points(utf8)) {
+    if (cp >= 0x10000) {
+      unit(0xD800 + ((cp - 0x10000) >> 10));
+      unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      unit(cp);
+    }
+  }
+  return out;
+}
+
+std::string supplier_with_encoding(const std::string& encoding) {
+  return "supplier: t\ncurrency: EUR\nfeed: {delimiter: \";\", encoding: " + encoding +
+         "}\nfields:\n  sku: {column: Artikelnr}\n  title: {column: Benämning}\n  price: {column: Pris}\n";
+}
+
+struct Read {
+  std::vector<Record> records;
+  std::vector<Reject> rejects;
+  std::vector<std::string> header;
+};
+
+Read read_all(Source& s) {
+  s.open();
+  Read out;
+  for (Batch b; s.body().next(b, 3); b = Batch()) {
+    for (auto& r : b.records) out.records.push_back(std::move(r));
+    for (auto& r : b.rejects) out.rejects.push_back(std::move(r));
+    out.header = *b.raw_header;
+  }
+  EXPECT_EQ(s.body().bytes_read(), *s.body().bytes_total());
+  return out;
+}
+
+TEST(CsvSourceEncoding, SameFeedInUtf8BomLatin1AndUtf16ProducesIdenticalRecords) {
+  const std::string feed =
+      "Artikelnr;Benämning;Pris\r\nNL-1;Crème brûlée;12,50\r\nNL-2;\"Größe; «groß»\";3\r\nNL-3;Smørrebrød ñ "
+      "Ø;0,99\r\nNL-4;plain;1\r\n";
+  Source utf8("\xEF\xBB\xBF" + feed, supplier_with_encoding("utf-8"));
+  Source latin1(to_latin1(feed), supplier_with_encoding("latin-1"));
+  Source utf16(to_utf16le_with_bom(feed), supplier_with_encoding("utf-16"));
+  Read a = read_all(utf8), b = read_all(latin1), c = read_all(utf16);
+  ASSERT_EQ(a.records.size(), 4u);
+  EXPECT_TRUE(a.rejects.empty() && b.rejects.empty() && c.rejects.empty());
+  EXPECT_EQ(std::get<std::string>(a.records[1].values[1]), "Größe; «groß»");
+  EXPECT_EQ(a.header, b.header);
+  EXPECT_EQ(a.header, c.header);
+  for (const Read* other : {&b, &c}) {
+    ASSERT_EQ(other->records.size(), a.records.size());
+    for (std::size_t i = 0; i < a.records.size(); ++i) {
+      EXPECT_EQ(other->records[i].line, a.records[i].line);
+      EXPECT_EQ(other->records[i].values, a.records[i].values) << "record " << i;
+      EXPECT_EQ(other->records[i].raw, a.records[i].raw) << "record " << i;
+    }
+  }
+}
+
+TEST(CsvSourceEncoding, Windows1252MapsTheEuroSignAndRejectsUndefinedBytes) {
+  // The header is Windows-1252 too: the umlaut of "Benämning" is one byte.
+  Source s(to_latin1("Artikelnr;Benämning;Pris\n") + "A;Geb\xFChr 5 \x80;1\nB;bad \x81 byte;2\nC;\x93quoted\x94;3\n",
+           supplier_with_encoding("windows-1252"));
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[1]), "Gebühr 5 €");
+  EXPECT_EQ(std::get<std::string>(r.records[1].values[1]), "“quoted”");
+  ASSERT_EQ(r.rejects.size(), 1u);  // 0x81 has no character in Windows-1252: never stored as something else
+  EXPECT_EQ(r.rejects[0].line, 3u);
+  EXPECT_EQ(r.rejects[0].code, "invalid_utf8");
+}
+
+TEST(CsvSourceEncoding, ContradictingByteOrderMarksAreStartupErrors) {
+  Source utf16_as_utf8(to_utf16le_with_bom("Artikelnr;Benämning;Pris\nA;b;1\n"), supplier_with_encoding("utf-8"));
+  try {
+    utf16_as_utf8.open();
+    FAIL() << "expected a StartupError";
+  } catch (const StartupError& e) {
+    EXPECT_NE(e.diagnostics().format().find("UTF-16LE byte-order mark but feed.encoding is utf-8"), std::string::npos)
+        << e.diagnostics().format();
+  }
+  Source utf8_as_latin1(
+      "\xEF\xBB\xBF"
+      "Artikelnr;Benämning;Pris\nA;b;1\n",
+      supplier_with_encoding("latin-1"));
+  EXPECT_THROW(utf8_as_latin1.open(), StartupError);
+  Source utf16_without_bom(to_utf16le_with_bom("Artikelnr;Benämning;Pris\n").substr(2),
+                           supplier_with_encoding("utf-16"));
+  EXPECT_THROW(utf16_without_bom.open(), StartupError);
+}
+
+// --- header matching and extra columns --------------------------------------------------------------
+
+TEST(CsvSourceHeaders, LooseMatchingAcceptsMerchantCenterSpellingsAndAliases) {
+  const char* yaml = R"(supplier: t
+currency: USD
+feed: {delimiter: tab, headers: loose, extra_columns: extra}
+fields:
+  sku: {column: id}
+  title: {column: title}
+  image: {column: image_link}
+  name: {column: product name, aliases: [Name, Produktname]}
+)";
+  Source s("ID\tTitle [title]\timage link\tProduktname\tcolor\tmpn\nA\tPan\thttps://x.test/a.jpg\tP\tred\t\n", yaml);
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 1u);
+  const Schema& schema = s.schema;
+  auto text = [&](const char* f) { return std::get<std::string>(r.records[0].values[*schema.find(f)]); };
+  EXPECT_EQ(text("sku"), "A");
+  EXPECT_EQ(text("title"), "Pan");
+  EXPECT_EQ(text("image"), "https://x.test/a.jpg");
+  EXPECT_EQ(text("name"), "P");
+  // Unmapped columns are kept as one JSON object; empty cells are left out.
+  EXPECT_EQ(std::get<Json>(r.records[0].values[*schema.find("extra")]).text, R"({"color":"red"})");
+}
+
+TEST(CsvSourceHeaders, ExactMatchingIsTheDefaultAndAmbiguityIsAnError) {
+  Source exact("ID;Price\nA;1\n",
+               "supplier: t\ncurrency: EUR\nfeed: {delimiter: \";\"}\nfields:\n  sku: {column: id}\n");
+  EXPECT_THROW(exact.open(), StartupError);
+  Source twice("image link;image_link\na;b\n",
+               "supplier: t\ncurrency: EUR\nkey: img\nfeed: {delimiter: \";\", headers: loose}\nfields:\n"
+               "  img: {column: image_link}\n");
+  try {
+    twice.open();
+    FAIL() << "expected a StartupError";
+  } catch (const StartupError& e) {
+    EXPECT_NE(e.diagnostics().format().find("matches more than one header name: 'image link', 'image_link'"),
+              std::string::npos)
+        << e.diagnostics().format();
+  }
+}
+
 }  // namespace
 }  // namespace sluice
