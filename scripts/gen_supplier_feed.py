@@ -30,7 +30,8 @@ merchant     Google Merchant Center tab-separated text feed. UTF-8 without BOM, 
              `9.99`; sale_price with ISO 8601 interval sale_price_effective_date in several time zones;
              availability in_stock / in stock / out_of_stock / out of stock / preorder / backorder;
              GTIN-8/12/13/14 with valid check digits (some EAN-13 with a leading 0), some empty;
-             comma-separated additional_image_link; `US::Standard:5.00 USD` shipping; item_group_id
+             comma-separated additional_image_link, also repeated as a second
+             `additional image link` column; `US::Standard:5.00 USD` shipping; item_group_id
              shared by 2-3 consecutive rows.
              Broken: wrong GTIN check digit; GTIN `8.84777E+11`; sale_price above price (active);
              price `abc USD`; price `15.00 XYZ`; empty title; availability `maybe`; sale window with
@@ -172,7 +173,7 @@ def broken_or_not(bad_rng, bad, clean):
 MERCHANT_HEADER = ["id", "Title [title]", "description", "link", "image link", "additional_image_link",
                    "availability", "price", "sale_price", "sale_price_effective_date", "gtin", "brand", "mpn",
                    "condition", "google_product_category", "product_type", "item_group_id", "color", "shipping",
-                   "custom_label_0"]
+                   "custom_label_0", "additional image link"]
 MERCHANT_CATEGORIES = [
     ("Home > Kitchen > Cookware", "654", ["Frying Pan", "Saucepan", "Stock Pot", "Wok"]),
     ("Home > Kitchen > Tableware", "674", ["Mug", "Bowl", "Plate", "Teapot"]),
@@ -336,6 +337,11 @@ def merchant_records(rng, bad_rng, n, bad, clean):
                 group_left -= 1
             if broken_or_not(bad_rng, bad, clean):
                 bad_rng.choice(MERCHANT_BREAKAGES)(row, bad_rng)
+        # The attribute repeated as a second column (Merchant Center allows either form): the last of
+        # several additional images moves there.
+        images = row["additional_image_link"].split(",") if row["additional_image_link"] else []
+        row["additional image link"] = images.pop() if len(images) >= 2 else ""
+        row["additional_image_link"] = ",".join(images)
         yield join_record([row[h] for h in MERCHANT_HEADER], "\t")
 
 

@@ -59,7 +59,7 @@ class CsvSource final : public SourceNode {
         supplier_doc_(supplier_doc),
         schema_(schema),
         assembler_(id_, supplier, schema) {
-    for (const auto& f : supplier.fields) slots_.push_back(Slot{schema.add(f.name), 0, &f});
+    for (const auto& f : supplier.fields) slots_.push_back(Slot{schema.add(f.name), 0, &f, {}});
     if (!supplier.feed.extra_field.empty()) extra_index_ = schema.add(supplier.feed.extra_field);
   }
 
@@ -116,6 +116,13 @@ class CsvSource final : public SourceNode {
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column", msg, slot.rule->where));
         continue;
       }
+      if (hits.size() > 1 && slot.rule->type == FieldType::list) {
+        // A repeated column (Merchant Center's additional_image_link, say) feeds one list field.
+        slot.column = hits[0];
+        slot.more.assign(hits.begin() + 1, hits.end());
+        for (std::size_t h : hits) used[h] = true;
+        continue;
+      }
       if (hits.size() > 1) {
         std::string names;
         for (std::size_t h : hits) names += (names.empty() ? "'" : ", '") + (*header_)[h] + "'";
@@ -169,6 +176,15 @@ class CsvSource final : public SourceNode {
       for (const auto& slot : slots_) {
         std::string_view cell = rec.fields[slot.column];
         std::string text = supplier_.feed.trim ? trim(cell) : std::string(cell);
+        for (std::size_t more : slot.more) {
+          std::string next = supplier_.feed.trim ? trim(rec.fields[more]) : rec.fields[more];
+          if (next.empty() || std::find(nulls.begin(), nulls.end(), next) != nulls.end()) continue;
+          if (!text.empty() && std::find(nulls.begin(), nulls.end(), text) == nulls.end())
+            text += slot.rule->separator;
+          else
+            text.clear();
+          text += next;
+        }
         const auto& own = slot.rule->null_values;
         if (std::find(nulls.begin(), nulls.end(), text) == nulls.end() &&
             std::find(own.begin(), own.end(), text) == own.end())
@@ -209,6 +225,7 @@ class CsvSource final : public SourceNode {
     std::size_t index;   // in the record
     std::size_t column;  // in the feed
     const FieldRule* rule;
+    std::vector<std::size_t> more{};  // list fields: further columns with the same name
   };
 
   // Header positions that the field's column (or one of its aliases) names.

@@ -258,5 +258,28 @@ TEST(CsvSourceHeaders, ExactMatchingIsTheDefaultAndAmbiguityIsAnError) {
   }
 }
 
+TEST(CsvSourceHeaders, ARepeatedColumnFeedsOneListField) {
+  const char* yaml = R"(supplier: t
+currency: USD
+feed: {delimiter: tab, headers: loose}
+fields:
+  sku: {column: id}
+  more: {column: additional_image_link, type: list, items: url}
+)";
+  Source s(
+      "id\tadditional image link\tadditional_image_link\tadditional_image_link\n"
+      "A\thttps://x.test/1.jpg,https://x.test/2.jpg\t\thttps://x.test/3.jpg\n"
+      "B\t\t\t\n"
+      "C\t\thttps://x.test/4.jpg\t\n",
+      yaml);
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 3u);
+  std::size_t more = *s.schema.find("more");
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[more]),
+            "https://x.test/1.jpg,https://x.test/2.jpg,https://x.test/3.jpg");
+  EXPECT_TRUE(is_null(r.records[1].values[more]));
+  EXPECT_EQ(std::get<std::string>(r.records[2].values[more]), "https://x.test/4.jpg");
+}
+
 }  // namespace
 }  // namespace sluice
