@@ -61,7 +61,7 @@ retail       Google Retail API product import, NDJSON. UTF-8, one JSON object pe
              one expiring 2120-08-01); most products share the placeholder image noimage.jpg; attributes
              as key/value records; non-ASCII titles.
              Broken: availability `INVALID_VALUE`; a truncated (invalid JSON) line; a JSON array instead of
-             an object; price `"abc"`; an object without `id`.
+             an object; price `"abc"`; an object without `id`; the first product's id again.
 """
 import argparse
 import datetime
@@ -846,7 +846,13 @@ def _rt_missing_id(product, rng):
     return RETAIL_JSON.encode(product)
 
 
-RETAIL_BREAKAGES = [_rt_bad_availability, _rt_truncated, _rt_array, _rt_price_not_a_number, _rt_missing_id]
+def _rt_repeated_id(product, rng):
+    product["id"] = "RT-000001"  # the first product's id again
+    return RETAIL_JSON.encode(product)
+
+
+RETAIL_BREAKAGES = [_rt_bad_availability, _rt_truncated, _rt_array, _rt_price_not_a_number, _rt_missing_id,
+                    _rt_repeated_id]
 
 
 def retail_records(rng, bad_rng, n, bad, clean):
