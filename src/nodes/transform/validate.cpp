@@ -93,6 +93,16 @@ class Validate final : public TransformNode {
       else
         why->message += "; " + text;
     };
+    // Maps first, for every field: a money field reads its currency_field, which may be declared later.
+    for (const auto& rule_entry : rules_) {
+      auto* text = std::get_if<std::string>(&r.values[rule_entry.index]);
+      if (!text) continue;
+      for (const auto& [from, to] : rule_entry.rule->map)
+        if (*text == from) {
+          *text = to;
+          break;
+        }
+    }
     for (const auto& rule_entry : rules_) {
       const FieldRule& f = *rule_entry.rule;
       Value& v = r.values[rule_entry.index];
@@ -102,11 +112,6 @@ class Validate final : public TransformNode {
       }
       std::string* text = std::get_if<std::string>(&v);
       if (!text) continue;  // converted already (a second validate node)
-      for (const auto& [from, to] : f.map)
-        if (*text == from) {
-          *text = to;
-          break;
-        }
       if (rule_entry.pattern && !RE2::FullMatch(*text, *rule_entry.pattern)) {
         fail(f, "pattern", "value " + shown(*text) + " does not match the pattern " + shown(f.pattern));
         continue;
