@@ -451,25 +451,11 @@ Expected reference(const Config& c, const Dec& amount, bool with_percent, bool w
   return e;
 }
 
-const char* rounding_name(Rounding mode) {
-  switch (mode) {
-    case Rounding::half_up:
-      return "half_up";
-    case Rounding::half_even:
-      return "half_even";
-    case Rounding::down:
-      return "down";
-    case Rounding::up:
-      return "up";
-  }
-  return "?";
-}
-
 std::string property_yaml(const Config& c, Rounding mode) {
   return "supplier: t\ncurrency: " + c.currency +
          "\nfields:\n  sku: {column: SKU}\n  price: {column: Price, type: decimal}\n  cat: {column: Cat}\n"
          "pricing:\n  amount_field: price\n  category_field: cat\n  prices_include_tax: " +
-         (c.inclusive ? "true" : "false") + "\n  rounding: " + rounding_name(mode) +
+         (c.inclusive ? "true" : "false") + "\n  rounding: " + std::string(to_string(mode)) +
          "\n  discounts:\n    - {name: pct, percent: \"" + c.percent.text() +
          "\", categories: [p, pa]}\n    - {name: fixed, amount: \"" + c.fixed.text() +
          "\", categories: [a, pa]}\n  tax: {default: \"" + c.tax.text() + "\"}\n";
@@ -553,26 +539,46 @@ bool with_fixed(const Row& r) {
   return r.cat == "a" || r.cat == "pa";
 }
 
+// One random pricing configuration (rounding mode included) and 250 random rows, validated and priced.
+struct PricedSample {
+  Config c;
+  Rounding mode = Rounding::half_up;
+  std::vector<Row> rows;
+  std::unique_ptr<Pricer> pricer;
+  Batch batch;
+
+  std::int64_t minor(std::size_t i, const char* field) const { return pricer->minor(batch.records[i], field); }
+  Expected expected(std::size_t i) const {
+    return reference(c, rows[i].amount, with_percent(rows[i]), with_fixed(rows[i]), mode);
+  }
+  std::string what(std::size_t i) const {
+    return property_yaml(c, mode) + "amount " + rows[i].amount.text() + ", cat '" + rows[i].cat + "'";
+  }
+};
+
+PricedSample priced_sample(Random& rnd, bool large_discounts, int digits) {
+  PricedSample s;
+  s.c = rnd.config(large_discounts);
+  s.mode = static_cast<Rounding>(rnd.between(0, 3));
+  s.pricer = std::make_unique<Pricer>(property_yaml(s.c, s.mode));
+  for (int i = 0; i < 250; ++i) s.rows.push_back({rnd.amount(s.c.exponent, digits), rnd.category()});
+  s.batch = s.pricer->run_values(as_values(s.rows));
+  EXPECT_TRUE(s.batch.rejects.empty()) << s.batch.rejects[0].message;
+  EXPECT_EQ(s.batch.records.size(), s.rows.size());
+  return s;
+}
+
 TEST(PriceProperties, MatchesAnExactRationalReference) {
   Random rnd(20260615);
   std::size_t checked = 0;
   for (int config = 0; config < 48; ++config) {
-    const Config c = rnd.config(false);
-    const Rounding mode = static_cast<Rounding>(rnd.between(0, 3));
-    Pricer p(property_yaml(c, mode));
-    std::vector<Row> rows;
-    for (int i = 0; i < 250; ++i) rows.push_back({rnd.amount(c.exponent, 7), rnd.category()});
-    Batch b = p.run_values(as_values(rows));
-    ASSERT_TRUE(b.rejects.empty()) << b.rejects[0].message;
-    ASSERT_EQ(b.records.size(), rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const Record& r = b.records[i];
-      const Expected e = reference(c, rows[i].amount, with_percent(rows[i]), with_fixed(rows[i]), mode);
-      const std::string what =
-          property_yaml(c, mode) + "amount " + rows[i].amount.text() + ", cat '" + rows[i].cat + "'";
-      ASSERT_EQ(p.minor(r, "net_minor"), e.net) << what;
-      ASSERT_EQ(p.minor(r, "tax_minor"), e.tax) << what;
-      ASSERT_EQ(p.minor(r, "gross_minor"), e.gross) << what;
+    const PricedSample s = priced_sample(rnd, false, 7);
+    ASSERT_EQ(s.batch.records.size(), s.rows.size());
+    for (std::size_t i = 0; i < s.rows.size(); ++i) {
+      const Expected e = s.expected(i);
+      ASSERT_EQ(s.minor(i, "net_minor"), e.net) << s.what(i);
+      ASSERT_EQ(s.minor(i, "tax_minor"), e.tax) << s.what(i);
+      ASSERT_EQ(s.minor(i, "gross_minor"), e.gross) << s.what(i);
       ++checked;
     }
   }
@@ -636,27 +642,17 @@ TEST(PriceProperties, TotalsAreNeverNegativeAndAddUp) {
   Random rnd(42);
   std::size_t zero = 0, priced = 0;
   for (int config = 0; config < 40; ++config) {
-    const Config c = rnd.config(true);
-    const Rounding mode = static_cast<Rounding>(rnd.between(0, 3));
-    Pricer p(property_yaml(c, mode));
-    std::vector<Row> rows;
-    for (int i = 0; i < 250; ++i) rows.push_back({rnd.amount(c.exponent, 9), rnd.category()});
-    Batch b = p.run_values(as_values(rows));
-    ASSERT_TRUE(b.rejects.empty()) << b.rejects[0].message;
-    ASSERT_EQ(b.records.size(), rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const Record& r = b.records[i];
-      const std::int64_t net = p.minor(r, "net_minor"), tax = p.minor(r, "tax_minor"),
-                         gross = p.minor(r, "gross_minor");
-      const std::string what =
-          property_yaml(c, mode) + "amount " + rows[i].amount.text() + ", cat '" + rows[i].cat + "'";
-      ASSERT_GE(net, 0) << what;
-      ASSERT_GE(tax, 0) << what;
-      ASSERT_GE(gross, 0) << what;
-      ASSERT_EQ(net + tax, gross) << what;
-      ASSERT_LE(net, p.minor(r, "list_minor")) << what;  // discounts never raise the price
-      const Expected e = reference(c, rows[i].amount, with_percent(rows[i]), with_fixed(rows[i]), mode);
-      ASSERT_EQ(gross, e.gross) << what;
+    const PricedSample s = priced_sample(rnd, true, 9);
+    ASSERT_EQ(s.batch.records.size(), s.rows.size());
+    for (std::size_t i = 0; i < s.rows.size(); ++i) {
+      const std::int64_t net = s.minor(i, "net_minor"), tax = s.minor(i, "tax_minor"),
+                         gross = s.minor(i, "gross_minor");
+      ASSERT_GE(net, 0) << s.what(i);
+      ASSERT_GE(tax, 0) << s.what(i);
+      ASSERT_GE(gross, 0) << s.what(i);
+      ASSERT_EQ(net + tax, gross) << s.what(i);
+      ASSERT_LE(net, s.minor(i, "list_minor")) << s.what(i);  // discounts never raise the price
+      ASSERT_EQ(gross, s.expected(i).gross) << s.what(i);
       zero += gross == 0;
       ++priced;
     }
