@@ -540,8 +540,10 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
                                             FieldType::boolean,  FieldType::url,      FieldType::enumeration,
                                             FieldType::money,    FieldType::gtin,     FieldType::date,
                                             FieldType::datetime, FieldType::interval, FieldType::list};
-    for (const char* key : {"group_field", "parent_field", "parent_type_field", "image_field"})
-      if (v.has(key)) typed_field(v.node(key), std::string("variants.") + key, v.string(key), any);
+    static const std::vector<std::string> continuation_refs{"group_field", "image_field"};
+    static const std::vector<std::string> parent_refs{"parent_field", "parent_type_field"};
+    for (const std::string& key : cont ? continuation_refs : parent_refs)
+      if (v.has(key)) typed_field(v.node(key), "variants." + key, v.string(key), any);
     if (v.has("images_field") && s.field(vs.images_field))
       diags.add(doc.at(v.node("images_field"), "variants.images_field",
                        "'" + vs.images_field + "' is already a mapped field; name a field of its own"));
@@ -668,26 +670,21 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
         diags.add(doc.at(where, path, "a tax rate is a fraction between 0 and 1, e.g. 0.20 for 20%"));
     };
     check_rate(p.default_tax_rate, tax.node("default"), "pricing.tax.default");
-    YAML::Node by = tax.node("by_category");
-    if (by.IsMap()) {
+    // Rates by the value of some field: every rate checked, and the field must be configured.
+    auto read_rates = [&](const std::string& noun, std::map<std::string, Decimal>& rates, const std::string& field) {
+      YAML::Node by = tax.node("by_" + noun);
+      if (!by.IsMap()) return;
+      const std::string path = "pricing.tax.by_" + noun;
       for (auto it = by.begin(); it != by.end(); ++it) {
         Decimal rate = *Decimal::parse(it->second.Scalar()).value;
-        check_rate(rate, it->second, "pricing.tax.by_category." + it->first.Scalar());
-        p.tax_by_category.emplace(it->first.Scalar(), rate);
+        check_rate(rate, it->second, path + "." + it->first.Scalar());
+        rates.emplace(it->first.Scalar(), rate);
       }
-      if (p.category_field.empty() && by.size() > 0)
-        diags.add(doc.at(by, "pricing.tax.by_category", "rates by category need pricing.category_field"));
-    }
-    YAML::Node by_country = tax.node("by_country");
-    if (by_country.IsMap()) {
-      for (auto it = by_country.begin(); it != by_country.end(); ++it) {
-        Decimal rate = *Decimal::parse(it->second.Scalar()).value;
-        check_rate(rate, it->second, "pricing.tax.by_country." + it->first.Scalar());
-        p.tax_by_country.emplace(it->first.Scalar(), rate);
-      }
-      if (p.country_field.empty() && by_country.size() > 0)
-        diags.add(doc.at(by_country, "pricing.tax.by_country", "rates by country need pricing.country_field"));
-    }
+      if (field.empty() && by.size() > 0)
+        diags.add(doc.at(by, path, "rates by " + noun + " need pricing." + noun + "_field"));
+    };
+    read_rates("category", p.tax_by_category, p.category_field);
+    read_rates("country", p.tax_by_country, p.country_field);
     s.pricing = std::move(p);
   }
   return s;

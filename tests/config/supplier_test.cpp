@@ -98,5 +98,53 @@ TEST(Supplier, RejectsInvalidSupplierNames) {
   EXPECT_NE(problems(y).find("supplier: 'ACME Inc' is not a valid supplier name"), std::string::npos);
 }
 
+const char* kRules = R"(supplier: rules
+currency: USD
+feed: {extra_columns: price}
+variants: {style: continuation, parent_field: parent, image_rows: skip}
+checks:
+  - {left: price, op: "<=", right: title}
+  - {left: when, op: "<", right: price}
+fields:
+  sku: {column: SKU, type: string, currency_field: title}
+  title: {column: Title, type: string, end_of_day: true}
+  price: {column: Price, type: money, separator: ";"}
+  when: {column: When, type: datetime}
+pricing:
+  amount_field: price
+  tax: {default: "0.1", by_country: {DE: "0.19"}}
+  sale: {price_field: title}
+  discounts:
+    - {name: both, percent: "0.1", amount: "1"}
+    - {name: late, percent: "0.1", from: "2026-13-01", min_quantity: 3}
+  floor: "10"
+  ceiling: "5"
+)";
+
+TEST(Supplier, NewRulesAreCheckedWithTheirPositions) {
+  std::string p = problems(kRules);
+  for (const char* expected : {
+           "supplier.yaml:3:23: feed.extra_columns: 'price' is already a mapped field; name a field of its own",
+           "supplier.yaml:4:11: variants.group_field: style continuation needs 'group_field'",
+           "supplier.yaml:4:47: variants.parent_field: does not apply to style continuation",
+           "supplier.yaml:6:36: checks[0].right: field 'title' is of type string; expected int or decimal or money "
+           "or date or datetime",
+           "supplier.yaml:7:5: checks[1]: compares a date with a number",
+           "supplier.yaml:9:52: fields.sku.currency_field: 'currency_field' applies only to money fields",
+           "supplier.yaml:10:52: fields.title.end_of_day: 'end_of_day' applies only to date fields",
+           "supplier.yaml:11:50: fields.price: 'separator' and 'items' apply only to list fields",
+           "supplier.yaml:15:37: pricing.tax.by_country: rates by country need pricing.country_field",
+           "supplier.yaml:16:23: pricing.sale.price_field: field 'title' is of type string; expected decimal or int "
+           "or money",
+           "supplier.yaml:18:7: pricing.discounts[0]: a discount needs exactly one of 'percent' and 'amount'",
+           "supplier.yaml:19:42: pricing.discounts[1].from: not a date or date-time: month 13 is out of range",
+           "supplier.yaml:19:70: pricing.discounts[1].min_quantity: needs pricing.quantity_field",
+           "supplier.yaml:21:12: pricing.ceiling: ceiling is below floor",
+       })
+    EXPECT_NE(p.find(expected), std::string::npos) << "missing: " << expected << "\nall:\n" << p;
+  // A key that does not apply to the style is reported once, not also checked as a field reference.
+  EXPECT_EQ(p.find("no field named 'parent'"), std::string::npos) << p;
+}
+
 }  // namespace
 }  // namespace sluice
