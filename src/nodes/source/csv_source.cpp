@@ -294,9 +294,11 @@ const NodeType& csv_source_type() {
       "csv_source",
       NodeRole::source,
       true,
-      "Reads a CSV feed (RFC 4180, dialect from the supplier's `feed` section) in constant memory; maps columns "
-      "to fields by header name. Broken rows (ragged, bad quoting, invalid UTF-8, NUL bytes, oversized) are "
-      "rejected with their line number.",
+      "Reads a CSV feed (RFC 4180, dialect and encoding from the supplier's `feed` section; Latin-1, "
+      "Windows-1252 and UTF-16 are transcoded to UTF-8) in constant memory; maps columns to fields by header "
+      "name (exact or loose, with aliases), keeps unmapped columns in `extra_columns` if asked, and puts variant, "
+      "image-only and parent rows together as `variants` says. Broken rows (ragged, bad quoting, invalid UTF-8, "
+      "NUL bytes, oversized) are rejected with their line number.",
       &spec,
       "id: read\ntype: csv_source\n",
       &make,
