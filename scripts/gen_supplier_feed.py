@@ -7,8 +7,9 @@
     scripts/gen_supplier_feed.py --format retail --bad 0 > feeds/retail.ndjson
 
 The same arguments always give the same bytes (one random.Random(seed) for the products, a second one
-seeded from the seed for the breakage; no clock, no hash()). Formats and quirks follow
-/work/shared/FEED-FORMATS.md.
+seeded from the seed for the breakage; no clock, no hash()). Formats and quirks follow the published
+specifications: Google Merchant Center product data, Shopify's product CSV, WooCommerce's product CSV
+importer and the Google Retail API Product resource.
 
 --rows N      data records after the header (Shopify: CSV records incl. continuation and image-only rows;
               Retail: lines). Default 40.
