@@ -67,8 +67,8 @@ class CsvSource final : public SourceNode {
     Diagnostics diags;
     input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
-    transcoder_ =
-        std::make_unique<TranscodingInput>(input_, parse_encoding(supplier_.feed.encoding).value_or(Encoding::utf8));
+    encoding_ = parse_encoding(supplier_.feed.encoding).value_or(Encoding::utf8);
+    transcoder_ = std::make_unique<TranscodingInput>(input_, encoding_);
     try {
       transcoder_->start();
     } catch (const EncodingError& e) {
@@ -158,6 +158,7 @@ class CsvSource final : public SourceNode {
     while (produced() < max_records && reader_->next(rec)) {
       ++n;
       if (rec.error != CsvErrorCode::none) {
+        if (rec.error == CsvErrorCode::invalid_utf8) rec.message += encoding_hint();
         out.rejects.push_back(
             Reject{rec.line, id_, std::string(to_string(rec.error)), rec.message, std::move(rec.fields)});
         continue;
@@ -250,6 +251,22 @@ class CsvSource final : public SourceNode {
     return hits;
   }
 
+  // What an invalid_utf8 reject adds to the reader's "invalid UTF-8 at byte N of field M": after transcoding,
+  // the bad byte stands for one the declared encoding cannot decode (see TranscodingInput).
+  std::string encoding_hint() const {
+    switch (encoding_) {
+      case Encoding::utf8:
+        return " (if the feed is not UTF-8, set feed.encoding: latin-1, windows-1252 or utf-16)";
+      case Encoding::windows1252:
+        return " (a byte Windows-1252 leaves undefined: 0x81, 0x8D, 0x8F, 0x90 or 0x9D)";
+      case Encoding::utf16:
+        return " (an unpaired UTF-16 surrogate or an odd trailing byte)";
+      case Encoding::latin1:
+        break;  // every byte is a Latin-1 character, so transcoded text is always valid UTF-8
+    }
+    return {};
+  }
+
   // The n header names closest to name, for a missing column's message.
   std::string closest(const std::string& name, std::size_t n) const {
     std::vector<std::pair<std::size_t, std::string>> scored;
@@ -268,6 +285,7 @@ class CsvSource final : public SourceNode {
   std::vector<Slot> slots_;
   std::size_t width_ = 0;
   FdInput input_;
+  Encoding encoding_ = Encoding::utf8;
   std::unique_ptr<TranscodingInput> transcoder_;
   std::unique_ptr<std::istream> in_;
   RowAssembler assembler_;

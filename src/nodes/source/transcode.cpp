@@ -78,6 +78,74 @@ Bom detect_bom(const unsigned char* data, std::size_t size) {
   throw EncodingError(message);
 }
 
+// Length of the well-formed multi-byte UTF-8 sequence at p (2 to 4), 0 when there is none, -1 when the bytes
+// that are there start one but it is cut off by the end of the data.
+int utf8_sequence(const unsigned char* p, std::size_t n) {
+  const unsigned char lead = p[0];
+  int len = 0;
+  unsigned char lo = 0x80;  // the range of the second byte excludes overlongs, surrogates and > U+10FFFF
+  unsigned char hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    if (lead == 0xE0) lo = 0xA0;
+    if (lead == 0xED) hi = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (int i = 1; i < len; ++i) {
+    if (static_cast<std::size_t>(i) >= n) return -1;
+    const unsigned char lower = i == 1 ? lo : 0x80;
+    const unsigned char upper = i == 1 ? hi : 0xBF;
+    if (p[i] < lower || p[i] > upper) return 0;
+  }
+  return len;
+}
+
+// A feed declared Latin-1 or Windows-1252 whose non-ASCII bytes all pair up into UTF-8 sequences is a UTF-8
+// feed: real Latin-1 text nearly always has a lone accented letter ("Caf\xE9 "), which is not UTF-8. Throws
+// with the first such character and what reading it as declared would store.
+void refuse_utf8_content(const unsigned char* p, std::size_t n, bool complete, Encoding declared) {
+  std::size_t first = n;
+  int first_len = 0;
+  for (std::size_t i = 0; i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const int len = utf8_sequence(p + i, n - i);
+    if (len == -1 && !complete) break;  // the rest of that character was not read yet
+    if (len <= 0) return;               // a byte UTF-8 cannot hold there: the feed is not UTF-8
+    if (first == n) {
+      first = i;
+      first_len = len;
+    }
+    i += static_cast<std::size_t>(len);
+  }
+  if (first == n) return;  // plain ASCII so far: every encoding agrees
+  const std::string as_utf8(reinterpret_cast<const char*>(p + first), static_cast<std::size_t>(first_len));
+  std::string as_declared;
+  for (int i = 0; i < first_len; ++i) {
+    const unsigned char byte = p[first + static_cast<std::size_t>(i)];
+    char32_t cp = byte;
+    if (declared == Encoding::windows1252 && byte >= 0x80 && byte <= 0x9F && kWindows1252High[byte - 0x80] != 0) {
+      cp = kWindows1252High[byte - 0x80];
+    }
+    char buf[4];
+    as_declared.append(buf, put_utf8(buf, cp));
+  }
+  throw EncodingError("feed.encoding is " + std::string(to_string(declared)) + " but the feed reads as UTF-8: every " +
+                      "non-ASCII character in its first " + std::to_string(n) + " bytes is a UTF-8 sequence (the " +
+                      "first, \"" + as_utf8 + "\", at byte " + std::to_string(first + 1) + "). Reading it as " +
+                      std::string(to_string(declared)) + " would store \"" + as_declared + "\" for \"" + as_utf8 +
+                      "\"; set feed.encoding: utf-8");
+}
+
 }  // namespace
 
 std::optional<Encoding> parse_encoding(std::string_view name) {
@@ -140,6 +208,10 @@ void TranscodingInput::start() {
     case Encoding::windows1252:
       // FF FE is also "ÿþ" in these encodings, but no real feed starts with that while UTF-16 feeds do.
       if (bom != Bom::none) throw_bom_mismatch(bom, declared_);
+      // Judged on the first buffer (64 KiB, a few hundred rows), read whole before any row is handed out.
+      while (pending() < in_.size() && !exhausted_) refill();
+      refuse_utf8_content(reinterpret_cast<const unsigned char*>(in_.data() + in_pos_), pending(), exhausted_,
+                          declared_);
       break;
     case Encoding::utf16:
       if (bom == Bom::utf8) throw_bom_mismatch(bom, declared_);

@@ -36,8 +36,10 @@ class TranscodingInput : public std::streambuf {
   TranscodingInput(const TranscodingInput&) = delete;
   TranscodingInput& operator=(const TranscodingInput&) = delete;
 
-  // Reads the first bytes (BOM detection) and throws EncodingError with a clear, user-facing message when
-  // they contradict the declared encoding. Must be called before reading.
+  // Reads the first bytes and throws EncodingError with a clear, user-facing message when they contradict the
+  // declared encoding: a byte-order mark of another encoding, a UTF-16 feed without one, or a feed declared
+  // Latin-1 or Windows-1252 whose first 64 KiB are UTF-8 (every non-ASCII byte part of a UTF-8 sequence),
+  // which would otherwise be stored as mojibake. Must be called before reading.
   void start();
   std::uint64_t source_bytes() const { return source_bytes_; }  // bytes taken from the source so far
 

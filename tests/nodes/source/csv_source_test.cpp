@@ -195,6 +195,20 @@ TEST(CsvSourceEncoding, Windows1252MapsTheEuroSignAndRejectsUndefinedBytes) {
   ASSERT_EQ(r.rejects.size(), 1u);  // 0x81 has no character in Windows-1252: never stored as something else
   EXPECT_EQ(r.rejects[0].line, 3u);
   EXPECT_EQ(r.rejects[0].code, "invalid_utf8");
+  EXPECT_NE(r.rejects[0].message.find("a byte Windows-1252 leaves undefined"), std::string::npos)
+      << r.rejects[0].message;
+}
+
+TEST(CsvSourceEncoding, ALatin1RowInAUtf8FeedIsRejectedWithAHintAtFeedEncoding) {
+  Source s("Artikelnr;Benämning;Pris\nA;Gr\xFCn;1\nB;Grün;2\n", supplier_with_encoding("utf-8"));
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[1]), "Grün");
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].line, 2u);
+  EXPECT_EQ(r.rejects[0].message,
+            "invalid UTF-8 at byte 3 of field 2 (if the feed is not UTF-8, set feed.encoding: latin-1, windows-1252 "
+            "or utf-16)");
 }
 
 TEST(CsvSourceEncoding, ContradictingByteOrderMarksAreStartupErrors) {
@@ -211,6 +225,17 @@ TEST(CsvSourceEncoding, ContradictingByteOrderMarksAreStartupErrors) {
       "Artikelnr;Benämning;Pris\nA;b;1\n",
       supplier_with_encoding("latin-1"));
   EXPECT_THROW(utf8_as_latin1.open(), StartupError);
+  // The same feed without its byte-order mark: its "ä" is the UTF-8 pair C3 A4, which Latin-1 would store
+  // as "Ã¤", so the run refuses to start instead.
+  Source utf8_without_bom_as_latin1("Artikelnr;Benämning;Pris\nA;Grün;1\n", supplier_with_encoding("windows-1252"));
+  try {
+    utf8_without_bom_as_latin1.open();
+    FAIL() << "expected a StartupError";
+  } catch (const StartupError& e) {
+    EXPECT_NE(e.diagnostics().format().find("feed.encoding is windows-1252 but the feed reads as UTF-8"),
+              std::string::npos)
+        << e.diagnostics().format();
+  }
   Source utf16_without_bom(to_utf16le_with_bom("Artikelnr;Benämning;Pris\n").substr(2),
                            supplier_with_encoding("utf-16"));
   EXPECT_THROW(utf16_without_bom.open(), StartupError);

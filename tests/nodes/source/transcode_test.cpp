@@ -337,6 +337,47 @@ TEST(Latin1, Utf16BomThrows) {
   }
 }
 
+TEST(Latin1, Utf8ContentThrowsNamingTheFirstCharacter) {
+  // "sku,name\nA1,Café\n" saved as UTF-8 without a BOM but declared Latin-1 or Windows-1252.
+  const std::string feed = "sku,name\nA1,Caf\xC3\xA9\nA2,\xE2\x82\xAC 5\n";
+  for (std::size_t chunk : kChunkSizes) {
+    ChunkedSource source(feed, chunk);
+    TranscodingInput transcoder(source, Encoding::latin1);
+    EXPECT_THROW(transcoder.start(), EncodingError) << chunk;
+  }
+  std::string message = error_message(feed, Encoding::latin1);
+  EXPECT_NE(message.find("feed.encoding is latin-1 but the feed reads as UTF-8"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"\u00E9\", at byte 16"), std::string::npos) << message;
+  EXPECT_NE(message.find("would store \"\u00C3\u00A9\" for \"\u00E9\""), std::string::npos) << message;
+  EXPECT_NE(message.find("set feed.encoding: utf-8"), std::string::npos) << message;
+  // Windows-1252 shows its own reading of the bytes: E2 82 AC is "â‚¬" there.
+  message = error_message("A2,\xE2\x82\xAC 5\n", Encoding::windows1252);
+  EXPECT_NE(message.find("would store \"\u00E2\u201A\u00AC\" for \"\u20AC\""), std::string::npos) << message;
+}
+
+TEST(Latin1, LoneAccentedLettersAreLatin1EvenNextToUtf8LookingPairs) {
+  // "CAFÉ’S" in Windows-1252 is C9 92, a well-formed UTF-8 pair; the lone E9 of "Café" settles it.
+  const std::string feed = "name\nCAF\xC9\x92S\nCaf\xE9\n";
+  EXPECT_EQ(transcode(feed, Encoding::windows1252), "name\nCAF\u00C9\u2019S\nCaf\u00E9\n");
+  // ASCII only: nothing to judge by, and every encoding reads it alike.
+  EXPECT_EQ(transcode("sku,name\nA1,plain\n", Encoding::latin1), "sku,name\nA1,plain\n");
+  // Overlong and surrogate forms are not UTF-8, so they do not count as evidence.
+  EXPECT_EQ(transcode("\xC0\xA9", Encoding::latin1), "\u00C0\u00A9");
+  EXPECT_EQ(transcode("\xED\xA0\x80", Encoding::latin1), "\u00ED\u00A0\u0080");
+  // A UTF-8 sequence cut off by the end of the feed is not one.
+  EXPECT_EQ(transcode("x\xC3", Encoding::latin1, 1), "x\u00C3");
+}
+
+TEST(Latin1, Utf8ContentIsJudgedOnTheFirstBufferOnly) {
+  // A character cut by the end of the first 64 KiB is not held against the feed, and UTF-8 text after the
+  // first buffer is transcoded as declared (the check is a start-up check, documented as such).
+  std::string feed(65535, 'a');
+  feed += "\xC3\xA9";
+  EXPECT_EQ(transcode(feed, Encoding::latin1), std::string(65535, 'a') + "\u00C3\u00A9");
+  feed = std::string(65536, 'a') + "later \xC3\xA9";
+  EXPECT_EQ(transcode(feed, Encoding::latin1, 4096), std::string(65536, 'a') + "later \u00C3\u00A9");
+}
+
 TEST(TranscodingInput, EmptyFeedEndsForEveryEncoding) {
   for (Encoding e : {Encoding::utf8, Encoding::latin1, Encoding::windows1252, Encoding::utf16}) {
     for (std::size_t chunk : {std::size_t{1}, kWholeFile}) EXPECT_EQ(transcode("", e, chunk), "") << to_string(e);
