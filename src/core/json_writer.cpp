@@ -1,26 +1,9 @@
 // JSON text output for records and rejects.
 #include "core/json_writer.hpp"
 
+#include "core/utf8.hpp"
+
 namespace sluice {
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  if (n == 3 && c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
-  if (n == 3 && c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogates
-  if (n == 4 && c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
-  if (n == 4 && c == 0xF4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
-  return n;
-}
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -29,13 +12,13 @@ void append_json_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      std::size_t n = utf8_sequence(s, i);
-      if (n == 0) {
+      const int n = utf8_sequence(s, i);
+      if (n <= 0) {
         out += "\xEF\xBF\xBD";
         ++i;
       } else {
-        out.append(s.data() + i, n);
-        i += n;
+        out.append(s.data() + i, static_cast<std::size_t>(n));
+        i += static_cast<std::size_t>(n);
       }
       continue;
     }
@@ -99,13 +82,13 @@ std::string sanitize_utf8(std::string_view s) {
   out.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t n = s[i] == '\0' ? 0 : utf8_sequence(s, i);
-    if (n == 0) {
+    const int n = s[i] == '\0' ? 0 : utf8_sequence(s, i);
+    if (n <= 0) {
       out += "\xEF\xBF\xBD";
       ++i;
     } else {
-      out.append(s.data() + i, n);
-      i += n;
+      out.append(s.data() + i, static_cast<std::size_t>(n));
+      i += static_cast<std::size_t>(n);
     }
   }
   return out;

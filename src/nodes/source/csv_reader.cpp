@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/utf8.hpp"
+
 namespace sluice {
 
 namespace {
@@ -26,35 +28,9 @@ std::size_t find_invalid_utf8(std::string_view text) {
     }
     while (i < n && s[i] < 0x80) ++i;
     if (i == n) break;
-    const unsigned char lead = s[i];
-    std::size_t length;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead < 0xC2) {
-      return i;
-    } else if (lead < 0xE0) {
-      length = 2;
-    } else if (lead < 0xF0) {
-      length = 3;
-      if (lead == 0xE0)
-        low = 0xA0;  // overlong
-      else if (lead == 0xED)
-        high = 0x9F;  // UTF-16 surrogates
-    } else if (lead < 0xF5) {
-      length = 4;
-      if (lead == 0xF0)
-        low = 0x90;  // overlong
-      else if (lead == 0xF4)
-        high = 0x8F;  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (n - i < length) return i;
-    if (s[i + 1] < low || s[i + 1] > high) return i;
-    for (std::size_t k = 2; k < length; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    }
-    i += length;
+    const int length = utf8_sequence(text, i);
+    if (length <= 0) return i;
+    i += static_cast<std::size_t>(length);
   }
   return npos;
 }

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "core/utf8.hpp"
 
 namespace sluice {
 namespace {
@@ -78,72 +82,44 @@ Bom detect_bom(const unsigned char* data, std::size_t size) {
   throw EncodingError(message);
 }
 
-// Length of the well-formed multi-byte UTF-8 sequence at p (2 to 4), 0 when there is none, -1 when the bytes
-// that are there start one but it is cut off by the end of the data.
-int utf8_sequence(const unsigned char* p, std::size_t n) {
-  const unsigned char lead = p[0];
-  int len = 0;
-  unsigned char lo = 0x80;  // the range of the second byte excludes overlongs, surrogates and > U+10FFFF
-  unsigned char hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3;
-    if (lead == 0xE0) lo = 0xA0;
-    if (lead == 0xED) hi = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4;
-    if (lead == 0xF0) lo = 0x90;
-    if (lead == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (int i = 1; i < len; ++i) {
-    if (static_cast<std::size_t>(i) >= n) return -1;
-    const unsigned char lower = i == 1 ? lo : 0x80;
-    const unsigned char upper = i == 1 ? hi : 0xBF;
-    if (p[i] < lower || p[i] > upper) return 0;
-  }
-  return len;
+// The code point of one Latin-1 or Windows-1252 byte, or nothing for the five bytes Windows-1252 leaves
+// undefined.
+std::optional<char32_t> single_byte_code_point(unsigned char byte, Encoding encoding) {
+  if (encoding != Encoding::windows1252 || byte < 0x80 || byte > 0x9F) return byte;
+  if (const char16_t mapped = kWindows1252High[byte - 0x80]; mapped != 0) return mapped;
+  return std::nullopt;
 }
 
 // A feed declared Latin-1 or Windows-1252 whose non-ASCII bytes all pair up into UTF-8 sequences is a UTF-8
 // feed: real Latin-1 text nearly always has a lone accented letter ("Caf\xE9 "), which is not UTF-8. Throws
-// with the first such character and what reading it as declared would store.
-void refuse_utf8_content(const unsigned char* p, std::size_t n, bool complete, Encoding declared) {
-  std::size_t first = n;
-  int first_len = 0;
-  for (std::size_t i = 0; i < n;) {
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    const int len = utf8_sequence(p + i, n - i);
-    if (len == -1 && !complete) break;  // the rest of that character was not read yet
-    if (len <= 0) return;               // a byte UTF-8 cannot hold there: the feed is not UTF-8
-    if (first == n) {
+// with the first such character and what reading it as declared would store. `complete`: data is the whole
+// feed, so a sequence cut off at its end is not UTF-8 (otherwise its rest was just not read yet).
+void refuse_utf8_content(std::string_view data, bool complete, Encoding declared) {
+  std::size_t first = data.size();
+  int first_length = 0;
+  for (std::size_t i = 0; i < data.size();) {
+    const int length = utf8_sequence(data, i);
+    if (length == -1 && !complete) break;
+    if (length <= 0) return;  // a byte UTF-8 cannot hold there: the feed is not UTF-8
+    if (length > 1 && first == data.size()) {
       first = i;
-      first_len = len;
+      first_length = length;
     }
-    i += static_cast<std::size_t>(len);
+    i += static_cast<std::size_t>(length);
   }
-  if (first == n) return;  // plain ASCII so far: every encoding agrees
-  const std::string as_utf8(reinterpret_cast<const char*>(p + first), static_cast<std::size_t>(first_len));
+  if (first == data.size()) return;  // plain ASCII so far: every encoding agrees
+  const std::string_view as_utf8 = data.substr(first, static_cast<std::size_t>(first_length));
   std::string as_declared;
-  for (int i = 0; i < first_len; ++i) {
-    const unsigned char byte = p[first + static_cast<std::size_t>(i)];
-    char32_t cp = byte;
-    if (declared == Encoding::windows1252 && byte >= 0x80 && byte <= 0x9F && kWindows1252High[byte - 0x80] != 0) {
-      cp = kWindows1252High[byte - 0x80];
-    }
+  for (const char c : as_utf8) {
+    const auto byte = static_cast<unsigned char>(c);
     char buf[4];
-    as_declared.append(buf, put_utf8(buf, cp));
+    as_declared.append(buf, put_utf8(buf, single_byte_code_point(byte, declared).value_or(byte)));
   }
   throw EncodingError("feed.encoding is " + std::string(to_string(declared)) + " but the feed reads as UTF-8: every " +
-                      "non-ASCII character in its first " + std::to_string(n) + " bytes is a UTF-8 sequence (the " +
-                      "first, \"" + as_utf8 + "\", at byte " + std::to_string(first + 1) + "). Reading it as " +
-                      std::string(to_string(declared)) + " would store \"" + as_declared + "\" for \"" + as_utf8 +
-                      "\"; set feed.encoding: utf-8");
+                      "non-ASCII character in its first " + std::to_string(data.size()) + " bytes is a UTF-8 " +
+                      "sequence (the first, \"" + std::string(as_utf8) + "\", at byte " + std::to_string(first + 1) +
+                      "). Reading it as " + std::string(to_string(declared)) + " would store \"" + as_declared +
+                      "\" for \"" + std::string(as_utf8) + "\"; set feed.encoding: utf-8");
 }
 
 }  // namespace
@@ -210,8 +186,7 @@ void TranscodingInput::start() {
       if (bom != Bom::none) throw_bom_mismatch(bom, declared_);
       // Judged on the first buffer (64 KiB, a few hundred rows), read whole before any row is handed out.
       while (pending() < in_.size() && !exhausted_) refill();
-      refuse_utf8_content(reinterpret_cast<const unsigned char*>(in_.data() + in_pos_), pending(), exhausted_,
-                          declared_);
+      refuse_utf8_content(std::string_view(in_.data() + in_pos_, pending()), exhausted_, declared_);
       break;
     case Encoding::utf16:
       if (bom == Bom::utf8) throw_bom_mismatch(bom, declared_);
@@ -239,15 +214,10 @@ std::size_t TranscodingInput::decode() {
     case Encoding::utf8:
       break;
     case Encoding::latin1:
-      while (in_pos_ < in_end_ && produced < kChunk) produced += put_utf8(out + produced, in[in_pos_++]);
-      break;
     case Encoding::windows1252:
       while (in_pos_ < in_end_ && produced < kChunk) {
-        const unsigned char byte = in[in_pos_++];
-        if (byte < 0x80 || byte > 0x9F) {
-          produced += put_utf8(out + produced, byte);
-        } else if (const char16_t mapped = kWindows1252High[byte - 0x80]; mapped != 0) {
-          produced += put_utf8(out + produced, mapped);
+        if (const auto cp = single_byte_code_point(in[in_pos_++], declared_)) {
+          produced += put_utf8(out + produced, *cp);
         } else {
           // Undefined in Windows-1252: mapping it to a C1 control (as some decoders do) would hide a feed
           // in another encoding, so the row is left for the CSV reader to reject.
