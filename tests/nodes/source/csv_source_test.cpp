@@ -27,6 +27,16 @@ struct Source {
     test::write_file(dir.file("feed.csv"), feed);
   }
   void open() { body().open(RunContext{.input = dir.file("feed.csv")}); }
+  // The diagnostics open() stops with; a test failure (and "") when it does not stop.
+  std::string startup_error() {
+    try {
+      open();
+    } catch (const StartupError& e) {
+      return e.diagnostics().format();
+    }
+    ADD_FAILURE() << "expected a StartupError";
+    return {};
+  }
 };
 
 TEST(CsvSource, MapsColumnsByHeaderNameNotPosition) {
@@ -73,15 +83,10 @@ TEST(CsvSource, ReadsInBatchesOfTheRequestedSize) {
 
 TEST(CsvSource, MissingColumnIsAStartupErrorWithTheClosestHeader) {
   Source s("Sku;Price\nA;1\n");
-  try {
-    s.open();
-    FAIL() << "expected a StartupError";
-  } catch (const StartupError& e) {
-    std::string t = e.diagnostics().format();
-    EXPECT_NE(t.find("supplier.yaml:5:17: fields.sku.column: column 'SKU' is not in the header of"), std::string::npos)
-        << t;
-    EXPECT_NE(t.find("closest header names: 'Sku', 'Price'"), std::string::npos) << t;
-  }
+  const std::string t = s.startup_error();
+  EXPECT_NE(t.find("supplier.yaml:5:17: fields.sku.column: column 'SKU' is not in the header of"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find("closest header names: 'Sku', 'Price'"), std::string::npos) << t;
 }
 
 TEST(CsvSource, EmptyFeedAndMissingFileAreStartupErrors) {
@@ -213,13 +218,8 @@ TEST(CsvSourceEncoding, ALatin1RowInAUtf8FeedIsRejectedWithAHintAtFeedEncoding) 
 
 TEST(CsvSourceEncoding, ContradictingByteOrderMarksAreStartupErrors) {
   Source utf16_as_utf8(to_utf16le_with_bom("Artikelnr;Benämning;Pris\nA;b;1\n"), supplier_with_encoding("utf-8"));
-  try {
-    utf16_as_utf8.open();
-    FAIL() << "expected a StartupError";
-  } catch (const StartupError& e) {
-    EXPECT_NE(e.diagnostics().format().find("UTF-16LE byte-order mark but feed.encoding is utf-8"), std::string::npos)
-        << e.diagnostics().format();
-  }
+  std::string t = utf16_as_utf8.startup_error();
+  EXPECT_NE(t.find("UTF-16LE byte-order mark but feed.encoding is utf-8"), std::string::npos) << t;
   Source utf8_as_latin1(
       "\xEF\xBB\xBF"
       "Artikelnr;Benämning;Pris\nA;b;1\n",
@@ -228,14 +228,8 @@ TEST(CsvSourceEncoding, ContradictingByteOrderMarksAreStartupErrors) {
   // The same feed without its byte-order mark: its "ä" is the UTF-8 pair C3 A4, which Latin-1 would store
   // as "Ã¤", so the run refuses to start instead.
   Source utf8_without_bom_as_latin1("Artikelnr;Benämning;Pris\nA;Grün;1\n", supplier_with_encoding("windows-1252"));
-  try {
-    utf8_without_bom_as_latin1.open();
-    FAIL() << "expected a StartupError";
-  } catch (const StartupError& e) {
-    EXPECT_NE(e.diagnostics().format().find("feed.encoding is windows-1252 but the feed reads as UTF-8"),
-              std::string::npos)
-        << e.diagnostics().format();
-  }
+  t = utf8_without_bom_as_latin1.startup_error();
+  EXPECT_NE(t.find("feed.encoding is windows-1252 but the feed reads as UTF-8"), std::string::npos) << t;
   Source utf16_without_bom(to_utf16le_with_bom("Artikelnr;Benämning;Pris\n").substr(2),
                            supplier_with_encoding("utf-16"));
   EXPECT_THROW(utf16_without_bom.open(), StartupError);
@@ -273,14 +267,8 @@ TEST(CsvSourceHeaders, ExactMatchingIsTheDefaultAndAmbiguityIsAnError) {
   Source twice("image link;image_link\na;b\n",
                "supplier: t\ncurrency: EUR\nkey: img\nfeed: {delimiter: \";\", headers: loose}\nfields:\n"
                "  img: {column: image_link}\n");
-  try {
-    twice.open();
-    FAIL() << "expected a StartupError";
-  } catch (const StartupError& e) {
-    EXPECT_NE(e.diagnostics().format().find("matches more than one header name: 'image link', 'image_link'"),
-              std::string::npos)
-        << e.diagnostics().format();
-  }
+  const std::string t = twice.startup_error();
+  EXPECT_NE(t.find("matches more than one header name: 'image link', 'image_link'"), std::string::npos) << t;
 }
 
 TEST(CsvSourceHeaders, ARepeatedColumnFeedsOneListField) {
