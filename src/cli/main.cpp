@@ -13,6 +13,7 @@
 #include "runtime/exit_codes.hpp"
 #include "runtime/log.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/process_limits.hpp"
 #include "runtime/signals.hpp"
 
 #ifndef SLUICE_VERSION
@@ -78,6 +79,7 @@ void print_node_type(const NodeType& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ignore_sigpipe();
   CLI::App app{"sluice: imports supplier product feeds through a YAML-configured dataflow graph"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
@@ -231,6 +233,8 @@ int main(int argc, char** argv) {
                                                : ProgressMode::auto_detect;
   run_options.handle_signals = true;
   run_options.version = SLUICE_VERSION;
+  const auto& threads_setting = pipeline->plan->run.threads;
+  ProcessLimits limits(threads_setting ? static_cast<int>(*threads_setting) : 0);
   try {
     RunOutcome outcome = run_pipeline(*pipeline, run_options);
     if (log_format == "json")

@@ -2,7 +2,6 @@
 #include "graph/flow.hpp"
 
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -40,8 +39,12 @@ class Watchdog {
   Watchdog(Flow& flow, std::optional<Clock::time_point> at) {
     if (!at) return;
     thread_ = std::thread([this, &flow, at] {
-      std::unique_lock l(m_);
-      if (!cv_.wait_until(l, *at, [this] { return done_; })) flow.stop(StopReason::deadline, true);
+      try {
+        std::unique_lock l(m_);
+        if (!cv_.wait_until(l, *at, [this] { return done_; })) flow.stop(StopReason::deadline, true);
+      } catch (...) {
+        flow.fail(std::current_exception());
+      }
     });
   }
   ~Watchdog() {
@@ -122,7 +125,26 @@ void Flow::stop(StopReason why, bool cancel) {
 }
 
 void Flow::abort_nodes() {
-  for (auto& p : plan_.chain) std::visit([](auto& body) { body->abort(); }, p.body);
+  for (auto& p : plan_.chain) {
+    try {
+      std::visit([](auto& body) { body->abort(); }, p.body);
+    } catch (const std::exception& e) {
+      // Already stopping: record the failure without stopping again.
+      record_failure(std::make_exception_ptr(NodeError(p.entry->id, std::string("cannot abort: ") + e.what())));
+    } catch (...) {
+      record_failure(std::make_exception_ptr(NodeError(p.entry->id, "cannot abort: unknown exception")));
+    }
+  }
+}
+
+void Flow::record_failure(std::exception_ptr error) {
+  std::lock_guard l(context_mutex_);
+  if (!failure_) failure_ = std::move(error);
+}
+
+void Flow::fail(std::exception_ptr error) {
+  record_failure(std::move(error));
+  stop(StopReason::none, true);
 }
 
 FlowSnapshot Flow::snapshot() const {
@@ -130,9 +152,8 @@ FlowSnapshot Flow::snapshot() const {
   s.read = read_.load();
   s.finished = finished_.load() + skipped_.load();
   s.rejected = rejected_.load();
-  const auto& source = *std::get<std::unique_ptr<SourceNode>>(plan_.chain.front().body);
-  s.bytes_read = source.bytes_read();
-  s.bytes_total = source.bytes_total();
+  s.bytes_read = bytes_read_.load();
+  if (auto total = bytes_total_.load(); total >= 0) s.bytes_total = static_cast<std::uint64_t>(total);
   for (std::size_t i = 0; i < plan_.chain.size(); ++i)
     s.node_out.emplace_back(plan_.chain[i].entry->id, stats_[i].out.load());
   return s;
@@ -144,6 +165,7 @@ FlowResult Flow::run(const RunContext& ctx) {
 
   auto& source = *std::get<std::unique_ptr<SourceNode>>(chain.front().body);
   auto& sink = *std::get<std::unique_ptr<SinkNode>>(chain.back().body);
+  if (auto total = source.bytes_total()) bytes_total_.store(static_cast<std::int64_t>(*total));
   const std::string& source_id = chain.front().entry->id;
   const std::string& sink_id = chain.back().entry->id;
   const auto batch_size = static_cast<std::size_t>(plan_.run.batch_size);
@@ -152,9 +174,7 @@ FlowResult Flow::run(const RunContext& ctx) {
 
   const int cores = oneapi::tbb::info::default_concurrency();
   const int threads = plan_.run.threads ? static_cast<int>(*plan_.run.threads) : cores;
-  std::optional<oneapi::tbb::global_control> allow_more;
-  if (threads > cores)
-    allow_more.emplace(oneapi::tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  // More threads than cores need TBB's global_control, which the command line sets for the process.
   oneapi::tbb::task_arena arena(threads);
 
   Stats* stats = stats_.get();
@@ -193,6 +213,7 @@ FlowResult Flow::run(const RunContext& ctx) {
       auto batch = std::make_shared<Batch>();
       batch->sequence = sequence;
       bool any = guarded(source_id, stats[0], [&] { return source.next(*batch, batch_size); });
+      bytes_read_.store(source.bytes_read());
       if (!any) {
         fc.stop();
         return {};
@@ -333,6 +354,7 @@ FlowResult Flow::run(const RunContext& ctx) {
     }
     std::lock_guard l(context_mutex_);
     context_ = nullptr;
+    if (failure_ && !result.error) result.error = failure_;
   });
 
   watchdog.reset();  // a deadline that passes while the nodes close must not abort their commits

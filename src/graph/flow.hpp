@@ -89,6 +89,11 @@ class Flow {
   // The run is cancelled at this time (a deadline); call before run().
   void set_deadline(std::chrono::steady_clock::time_point at) { deadline_ = at; }
 
+  // Fails the run from any thread (a helper thread's exception): the error is reported as the
+  // run's fatal error unless one came first, and the graph is cancelled.
+  void fail(std::exception_ptr error);
+
+  // Safe from any thread while run() runs: reads only counters the flow itself keeps.
   FlowSnapshot snapshot() const;
 
   // Called with each group of rejects as it is written (the run's ledger keeps them too).
@@ -102,6 +107,7 @@ class Flow {
   template <class F>
   auto guarded(const std::string& id, Stats& stats, F&& f);
   void abort_nodes();
+  void record_failure(std::exception_ptr error);
 
   Plan& plan_;
   RejectsWriter& rejects_;
@@ -112,9 +118,13 @@ class Flow {
   std::unique_ptr<Stats[]> stats_;
   Stats rejects_stats_;
   std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0}, skipped_{0};
+  // The source's byte counters, copied by the input node: the source itself is not thread-safe.
+  std::atomic<std::uint64_t> bytes_read_{0};
+  std::atomic<std::int64_t> bytes_total_{-1};
 
   mutable std::mutex context_mutex_;
   oneapi::tbb::task_group_context* context_ = nullptr;  // while the graph runs
+  std::exception_ptr failure_;                          // from fail(), under context_mutex_
 };
 
 }  // namespace sluice

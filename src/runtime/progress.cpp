@@ -32,7 +32,12 @@ Progress::~Progress() {
 
 void Progress::loop() {
   std::unique_lock l(m_);
-  while (!cv_.wait_for(l, every_, [this] { return done_; })) draw(live_);
+  try {
+    while (!cv_.wait_for(l, every_, [this] { return done_; })) draw(live_);
+  } catch (const std::exception& e) {
+    // Progress is only a view of the run: losing it must not end the run.
+    log_warn("progress display stopped", {{"error", e.what()}});
+  }
 }
 
 void Progress::draw(bool live) {

@@ -37,7 +37,14 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_first) {
       if (++seen == 1) {
         static const char msg[] = "sluice: stopping (signal again to abort at once)\n";
         (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
-        on_first(sig);
+        try {
+          on_first(sig);
+        } catch (...) {
+          // The graceful stop failed; stopping at once still leaves no half-written batch.
+          static const char failed[] = "sluice: cannot stop gracefully; aborted\n";
+          (void)!::write(STDERR_FILENO, failed, sizeof failed - 1);
+          std::_Exit(130);
+        }
       } else {
         static const char msg[] = "sluice: aborted\n";
         (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);

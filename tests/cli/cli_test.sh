@@ -43,6 +43,43 @@ check "no partial files left" test -z "$(find out -name '*.partial')"
 check "stdin run exits 0" test $? -eq 0
 check "stdin gives the same output" cmp -s stdin.ndjson out/products.ndjson
 
+# Outputs never replace what is not a regular file: a link to a device is written through, a FIFO is
+# written into, a symbolic link stays a link.
+ln -s /dev/null null-link
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=linked.ndjson --rejects null-link 2>/dev/null
+check "rejects to a link to /dev/null: exit 0" test $? -eq 0
+check "the link to /dev/null stays a link" test -L null-link
+check "/dev/null stays a character device" test -c /dev/null
+mkfifo out.fifo
+timeout 120 sh -c "wc -l <out.fifo" >fifo.count &
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=out.fifo --rejects fifo_rejects.ndjson 2>/dev/null
+check "output into a FIFO: exit 0" test $? -eq 0
+wait
+check "the FIFO got every written row" test "$(cat fifo.count)" -eq "$written"
+check "the FIFO stays a FIFO" test -p out.fifo
+mkdir real && ln -s real/products.ndjson products-link.ndjson
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=products-link.ndjson --rejects link_rejects.ndjson 2>/dev/null
+check "the output link stays a link" test -L products-link.ndjson
+check "the link's target holds the output" cmp -s real/products.ndjson out/products.ndjson
+
+# A closed pipe on standard output is an error of the output, with a summary, not a silent death.
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+  --set nodes.out.path=- --rejects pipe_rejects.ndjson 2>pipe.err | head -c 100 >/dev/null
+rc=${PIPESTATUS[0]}
+check "stdout closed early: exit 1" test "$rc" -eq 1
+check "stdout closed early: the summary is printed" contains pipe.err "identity:"
+check "stdout closed early: the error names the pipe" contains pipe.err "Broken pipe"
+
+# A start-up error leaves no output folder behind.
+printf 'NOPE,COLUMNS\n1,2\n' >wrong_header.csv
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i wrong_header.csv \
+  --set nodes.out.path=never/products.ndjson --rejects never/rejects.ndjson 2>startup.err
+check "wrong header: exit 2" test $? -eq 2
+check "wrong header: no output folder created" test ! -e never
+
 # check: all problems at once, file:line:col, exit 2.
 cat >bad_graph.yaml <<'YAML'
 run:

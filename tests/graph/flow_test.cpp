@@ -32,6 +32,14 @@ class CountingSource final : public SourceNode {
     return n > 0;
   }
 
+  // Plain members, as in real sources: only the thread that calls next() may read them.
+  std::uint64_t bytes_read() const override { return emitted_ * 10; }
+  std::optional<std::uint64_t> bytes_total() const override { return rows_ * 10; }
+  void abort() override {
+    if (throw_on_abort) throw std::runtime_error("abort failed");
+  }
+  bool throw_on_abort = false;
+
  private:
   std::uint64_t rows_;
   std::uint64_t emitted_ = 0;
@@ -195,6 +203,66 @@ TEST(Flow, AStopRequestEndsTheRunWithUnfinishedRowsCounted) {
   EXPECT_FALSE(r.error);
   EXPECT_EQ(r.stop, StopReason::interrupted);
   EXPECT_LT(r.read, 1'000'000u);
+  EXPECT_TRUE(r.identity_holds());
+}
+
+TEST(Flow, SnapshotsFromAnotherThreadReadOnlyTheFlowsOwnCounters) {
+  TestFlow t(20000, settings(2, 10, 100, true), true);
+  Flow flow(t.plan, t.rejects);
+  std::atomic<bool> done{false};
+  std::uint64_t last_bytes = 0;
+  std::thread watcher([&] {
+    while (!done.load()) {
+      FlowSnapshot s = flow.snapshot();  // what the progress thread does; TSan checks it is race-free
+      EXPECT_GE(s.bytes_read, last_bytes);
+      last_bytes = s.bytes_read;
+      if (s.bytes_total) {
+        EXPECT_EQ(*s.bytes_total, 200000u);
+      }
+    }
+  });
+  FlowResult r = flow.run(RunContext{});
+  done = true;
+  watcher.join();
+  EXPECT_EQ(r.bytes_read, 200000u);
+  EXPECT_EQ(flow.snapshot().bytes_read, 200000u);
+}
+
+TEST(Flow, ANodeThatCannotAbortFailsTheRunInsteadOfEndingTheProcess) {
+  TestFlow t(1'000'000, settings(2, 10, 100, true), true);
+  static_cast<CountingSource*>(std::get<std::unique_ptr<SourceNode>>(t.plan.chain.front().body).get())->throw_on_abort =
+      true;
+  Flow flow(t.plan, t.rejects);
+  // The deadline fires on the watchdog's thread, which aborts the nodes.
+  flow.set_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+  FlowResult r = flow.run(RunContext{});
+  ASSERT_TRUE(r.error);
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "src");
+    EXPECT_NE(std::string(e.what()).find("abort failed"), std::string::npos);
+  }
+  EXPECT_TRUE(r.identity_holds());
+}
+
+TEST(Flow, FailFromAnotherThreadEndsTheRunWithThatError) {
+  TestFlow t(1'000'000, settings(2, 10, 100, true), true);
+  Flow flow(t.plan, t.rejects);
+  std::thread helper([&] {
+    while (g_finished.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    flow.fail(std::make_exception_ptr(std::runtime_error("lock watch broke")));
+  });
+  FlowResult r = flow.run(RunContext{});
+  helper.join();
+  ASSERT_TRUE(r.error);
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "lock watch broke");
+  }
+  EXPECT_LT(r.read, 1'000'000u);
+  EXPECT_FALSE(t.sink->closed_complete);
   EXPECT_TRUE(r.identity_holds());
 }
 
