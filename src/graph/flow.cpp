@@ -121,6 +121,29 @@ void Flow::stop(StopReason why, bool cancel) {
   abort_nodes();
 }
 
+void Flow::fail(const std::string& node, std::exception_ptr error) {
+  std::exception_ptr named;
+  try {
+    std::rethrow_exception(error);
+  } catch (const NodeError&) {
+    named = std::current_exception();
+  } catch (const std::exception& e) {
+    named = std::make_exception_ptr(NodeError(node, e.what()));
+  } catch (...) {
+    named = std::make_exception_ptr(NodeError(node, "unknown exception"));
+  }
+  {
+    std::lock_guard l(failure_mutex_);
+    if (!failure_) failure_ = named;
+  }
+  stop_.store(true);
+  {
+    std::lock_guard l(context_mutex_);
+    if (context_) context_->cancel_group_execution();
+  }
+  abort_nodes();
+}
+
 void Flow::abort_nodes() {
   for (auto& p : plan_.chain) std::visit([](auto& body) { body->abort(); }, p.body);
 }
@@ -264,13 +287,23 @@ FlowResult Flow::run(const RunContext& ctx) {
             Stats& st = stats[i];
             gw.reserve_wait();
             try {
-              body.start(m.batch, [&gw, &st, m, t0, rejects_before] {
-                auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
-                st.busy_ns += ns;
-                st.latency.record(ns);
-                st.out += m.batch->records.size();
-                st.rejected += m.batch->rejects.size() - rejects_before;
-                gw.try_put(m);
+              // Runs on the node's own thread, where a throw would reach nobody: an error fails the
+              // run instead, and the reservation is released on every path.
+              body.start(m.batch, [this, &gw, &st, m, t0, rejects_before, id](std::exception_ptr error) {
+                if (!error) {
+                  try {
+                    auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+                    st.busy_ns += ns;
+                    st.latency.record(ns);
+                    st.out += m.batch->records.size();
+                    st.rejected += m.batch->rejects.size() - rejects_before;
+                    gw.try_put(m);
+                  } catch (...) {
+                    error = std::current_exception();
+                  }
+                }
+                // The batch of a failed completion is not passed on: its rows count as not processed.
+                if (error) fail(id, error);
                 gw.release_wait();
               });
             } catch (const std::exception& e) {
@@ -330,6 +363,10 @@ FlowResult Flow::run(const RunContext& ctx) {
       // The run was being cancelled anyway; the rows involved are counted as not processed.
     } catch (...) {
       result.error = std::current_exception();
+    }
+    {
+      std::lock_guard l(failure_mutex_);
+      if (failure_) result.error = failure_;
     }
     std::lock_guard l(context_mutex_);
     context_ = nullptr;

@@ -102,11 +102,16 @@ class Flow {
   template <class F>
   auto guarded(const std::string& id, Stats& stats, F&& f);
   void abort_nodes();
+  // A fatal error that reached no TBB task (an async node's completion on another thread): kept
+  // for the result, and the run is cancelled.
+  void fail(const std::string& node, std::exception_ptr error);
 
   Plan& plan_;
   RejectsWriter& rejects_;
   std::atomic<bool> stop_{false};
   std::atomic<StopReason> reason_{StopReason::none};
+  std::mutex failure_mutex_;
+  std::exception_ptr failure_;  // the first error passed to fail()
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 
   std::unique_ptr<Stats[]> stats_;
