@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 #include <utility>
 
 #include "clients/address_guard.hpp"
+#include "clients/image_validate.hpp"
 
 namespace sluice {
 
@@ -123,17 +123,6 @@ std::string request_key(const FetchJob& job) {
   return key;
 }
 
-// Each transfer needs a socket, and the threaded resolver briefly holds a socket pair per lookup.
-void raise_file_limit(std::size_t max_in_flight) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const auto wanted = static_cast<rlim_t>(max_in_flight) * 3 + 256;
-  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
-    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 bool retryable_curl_code(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
@@ -149,6 +138,40 @@ bool retryable_curl_code(CURLcode code) {
     default:
       return false;
   }
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// What makes a successful response's body untrustworthy before a byte of it is kept: a
+// Content-Length that is not one plain number (libcurl reads "12abc" as 12 and "10, 20" as 10,
+// and stores the fragment), or a Content-Encoding although none was offered (no Accept-Encoding is
+// sent, so the bytes would be stored still encoded). Empty when the head is sound.
+std::string head_problem(CURL* easy) {
+  curl_header* header = nullptr;
+  if (curl_easy_header(easy, "Content-Length", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
+    const std::size_t amount = header->amount;
+    std::string first;
+    for (std::size_t i = 0; i < amount; ++i) {
+      if (i > 0 && curl_easy_header(easy, "Content-Length", i, CURLH_HEADER, -1, &header) != CURLHE_OK) break;
+      const std::string_view value = trim(header->value);
+      const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos;
+      if (!digits || (i > 0 && value != first)) {
+        return "malformed Content-Length: " + std::string(i > 0 && digits ? first + " and " : "") + std::string(value);
+      }
+      if (i == 0) first = std::string(value);
+    }
+  }
+  if (curl_easy_header(easy, "Content-Encoding", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
+    const std::string value = lowercase(trim(header->value));
+    if (!value.empty() && value != "identity") {
+      return "content encoding " + std::string(trim(header->value)) + " was not offered";
+    }
+  }
+  return {};
 }
 
 struct Settings {
@@ -220,8 +243,10 @@ class HttpFetcher::Loop {
     bool body_started = false;
     bool body_too_large = false;
     bool headers_too_large = false;
-    std::string refused_type;  // set when the body was refused for its content type
-    std::string blocked;       // reject message from the SSRF guard
+    std::string refused_type;       // set when the body was refused for its content type
+    std::string refused;            // the whole reason when a response was refused for its head
+    curl_off_t response_start = 0;  // bytes received before the current response's body
+    std::string blocked;            // reject message from the SSRF guard
     char error[CURL_ERROR_SIZE] = {};
   };
   struct RetryEntry {
@@ -239,6 +264,7 @@ class HttpFetcher::Loop {
   static int on_timer(CURLM* multi, long timeout_ms, void* loop);
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* slot);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* slot);
+  static int on_progress(void* slot, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
   static curl_socket_t on_open_socket(void* slot, curlsocktype purpose, curl_sockaddr* address);
 
   void run();
@@ -478,6 +504,15 @@ std::size_t HttpFetcher::Loop::on_header(char* data, std::size_t size, std::size
     slot->header_bytes = 0;
     slot->body.clear();
     slot->body_started = false;
+    curl_easy_getinfo(slot->easy.get(), CURLINFO_SIZE_DOWNLOAD_T, &slot->response_start);
+    // libcurl follows a 305 like any redirect, but it names a proxy to use, which a supplier's
+    // server has no business choosing.
+    const std::string_view line(data, n);
+    const auto space = line.find(' ');
+    if (space != std::string_view::npos && line.substr(space + 1, 4) == "305 ") {
+      slot->refused = "HTTP 305 (Use Proxy) is not followed";
+      return 0;
+    }
   }
   slot->header_bytes += n;
   if (slot->header_bytes > slot->loop->policy_.max_header_bytes) {
@@ -485,6 +520,18 @@ std::size_t HttpFetcher::Loop::on_header(char* data, std::size_t size, std::size
     return 0;
   }
   return n;
+}
+
+// libcurl reads and drops the body of a redirect it follows without calling on_body, so only the
+// byte count seen here bounds it.
+int HttpFetcher::Loop::on_progress(void* slot_ptr, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t) {
+  auto* slot = static_cast<Slot*>(slot_ptr);
+  const auto limit = static_cast<curl_off_t>(slot->loop->policy_.max_body_bytes);
+  if (dlnow - slot->response_start > limit) {
+    slot->body_too_large = true;
+    return 1;
+  }
+  return 0;
 }
 
 std::size_t HttpFetcher::Loop::on_body(char* data, std::size_t size, std::size_t count, void* slot_ptr) {
@@ -508,6 +555,8 @@ std::size_t HttpFetcher::Loop::on_body(char* data, std::size_t size, std::size_t
           return CURL_WRITEFUNC_ERROR;
         }
       }
+      slot->refused = head_problem(easy);
+      if (!slot->refused.empty()) return CURL_WRITEFUNC_ERROR;
       curl_off_t length = -1;
       curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
       if (length > 0) {
@@ -800,6 +849,9 @@ std::unique_ptr<HttpFetcher::Loop::Slot> HttpFetcher::Loop::make_slot() {
       curl_easy_setopt(e, CURLOPT_WRITEDATA, s) == CURLE_OK &&
       curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Loop::on_header) == CURLE_OK &&
       curl_easy_setopt(e, CURLOPT_HEADERDATA, s) == CURLE_OK &&
+      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Loop::on_progress) == CURLE_OK &&
+      curl_easy_setopt(e, CURLOPT_XFERINFODATA, s) == CURLE_OK &&
+      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Loop::on_open_socket) == CURLE_OK &&
       curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) == CURLE_OK &&
       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error) == CURLE_OK;
@@ -857,6 +909,8 @@ bool HttpFetcher::Loop::start(Task* task, Slot* slot) {
   slot->body_too_large = false;
   slot->headers_too_large = false;
   slot->refused_type.clear();
+  slot->refused.clear();
+  slot->response_start = 0;
   slot->blocked.clear();
   slot->error[0] = '\0';
   if (curl_easy_setopt(easy, CURLOPT_URL, task->job.url.c_str()) != CURLE_OK ||
@@ -938,19 +992,28 @@ void HttpFetcher::Loop::finish_attempt(Slot* slot, CURLcode code, std::vector<De
   if (curl_easy_header(easy, "Last-Modified", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
     result.last_modified = header->value;
   }
+  // Read while the response's headers are certainly still with the handle.
+  std::string head =
+      code == CURLE_OK && result.http_status >= 200 && result.http_status < 300 ? head_problem(easy) : std::string();
   curl_multi_remove_handle(multi_.get(), easy);
   release_slot(task);
   result.attempts = task->attempts;
 
   bool retry = false;
   const long status = result.http_status;
-  if (code != CURLE_OK) {
+  if (code != CURLE_OK && !slot->refused.empty()) {
+    result.error = slot->refused;
+  } else if (code != CURLE_OK) {
     if (!slot->blocked.empty() && code == CURLE_COULDNT_CONNECT) {
       result.error = slot->blocked;
     } else if (slot->body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
       result.error = "body exceeds " + std::to_string(policy_.max_body_bytes) + " bytes";
-    } else if (slot->headers_too_large) {
-      result.error = "response headers exceed " + std::to_string(policy_.max_header_bytes) + " bytes";
+    } else if (slot->headers_too_large || (code == CURLE_OUT_OF_MEMORY && !slot->body_started)) {
+      // libcurl fails a single header line longer than CURL_MAX_HTTP_HEADER with "out of memory"
+      // before on_header sees it.
+      result.error = policy_.max_header_bytes < CURL_MAX_HTTP_HEADER || slot->headers_too_large
+                         ? "response headers exceed " + std::to_string(policy_.max_header_bytes) + " bytes"
+                         : "a response header line exceeds " + std::to_string(CURL_MAX_HTTP_HEADER) + " bytes";
     } else if (!slot->refused_type.empty()) {
       result.error = "content type " + slot->refused_type + " is not allowed";
     } else if (code == CURLE_OPERATION_TIMEDOUT) {
@@ -972,11 +1035,15 @@ void HttpFetcher::Loop::finish_attempt(Slot* slot, CURLcode code, std::vector<De
     const auto type = media_type(result.content_type);
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), type) == allowed.end()) {
       result.error = "content type " + (type.empty() ? std::string("(none)") : type) + " is not allowed";
-    } else if (const ImageInfo image = sniff_image(slot->body); !image.is_image()) {
-      result.error = "not an image (bytes do not match JPEG, PNG, GIF or WebP)";
+    } else if (!head.empty()) {
+      result.error = std::move(head);
+    } else if (ImageCheck check = validate_image(slot->body); !check.ok()) {
+      result.error = std::move(check.problem);
+      // A body cut short by a closed connection may come whole next time.
+      retry = check.truncated;
     } else {
       result.status = FetchResult::Status::ok;
-      result.image = image;
+      result.image = check.image;
       result.body = std::move(slot->body);
     }
   } else {
@@ -1107,7 +1174,6 @@ HttpFetcher::HttpFetcher(FetchPolicy policy) : policy_(std::move(policy)) {
       settings->accept_header += (i == 0 ? "" : ",") + settings->allowed_types[i];
     }
   }
-  raise_file_limit(policy_.max_in_flight);
 
   const std::size_t total = policy_.max_in_flight;
   const std::size_t per_host_total = policy_.max_per_host == 0 ? total : std::min(policy_.max_per_host, total);

@@ -13,9 +13,11 @@
 namespace sluice {
 
 struct FetchPolicy {
-  std::size_t max_in_flight = 64;  // transfers at once = easy handles in the pool = connection cap
-  std::size_t max_per_host = 0;    // transfers at once to one scheme://host:port; 0 = max_in_flight
-  std::size_t io_threads = 1;      // each thread runs its own multi handle with a share of the caps
+  // Transfers at once = easy handles in the pool = connection cap. Each holds a socket: the process's
+  // open-files limit must allow for them (sluice raises its soft limit to the hard one at start-up).
+  std::size_t max_in_flight = 64;
+  std::size_t max_per_host = 0;  // transfers at once to one scheme://host:port; 0 = max_in_flight
+  std::size_t io_threads = 1;    // each thread runs its own multi handle with a share of the caps
   long connect_timeout_ms = 5000;
   long transfer_timeout_ms = 30000;  // per attempt, from the moment the transfer gets a handle
   std::size_t max_body_bytes = 10 << 20;

@@ -4,10 +4,13 @@
 #include "clients/pg.hpp"
 #include "clients/sha256.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,7 +43,42 @@ bool clean(std::string_view s) {
   return s.find_first_of("\t\r\n") == std::string_view::npos;
 }
 
+// Writes the whole file, keeping errno for the caller; false on any failure (the file is removed).
+bool write_file(const std::string& path, std::string_view bytes, int& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = errno;
+    return false;
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  // Delayed allocation reports a full disk only here.
+  if (::close(fd) != 0) {
+    error = errno;
+    ::unlink(path.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+ImageStoreError::ImageStoreError(const std::string& what, int error_number)
+    : std::runtime_error("image store: " + what + ": " + std::strerror(error_number)), errno_(error_number) {}
+
+bool ImageStoreError::fatal() const {
+  return errno_ != EFBIG;
+}
 
 ImageStore::ImageStore(std::string dir, bool read_only, std::optional<std::string> conninfo)
     : dir_(std::move(dir)), read_only_(read_only), conninfo_(std::move(conninfo)) {
@@ -106,19 +144,14 @@ StoredImage ImageStore::put(std::string_view bytes, std::string_view ext, std::s
   if (read_only_ || fs::exists(img.path)) return img;
   std::error_code ec;
   fs::create_directories(folder, ec);
+  if (ec) throw ImageStoreError("cannot create folder " + folder.string(), ec.value());
   static std::atomic<std::uint64_t> counter{0};
   std::string temp = img.path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::remove(temp.c_str());
-      throw std::runtime_error("cannot write image " + temp);
-    }
-  }
+  if (int error = 0; !write_file(temp, bytes, error)) throw ImageStoreError("cannot write " + temp, error);
   if (std::rename(temp.c_str(), img.path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw std::runtime_error("cannot store image " + img.path);
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw ImageStoreError("cannot store " + img.path, error);
   }
   return img;
 }

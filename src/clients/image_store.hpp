@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,19 @@ struct UrlEntry {
   bool fetched_this_run = false;  // a later record with the same URL needs no request at all
 };
 
+// The store's file system failed. Most failures (no space, a read-only or unreachable folder, no
+// permission, quota) hit every image alike, so they are fatal: rejecting each row would empty the
+// feed. Only EFBIG (this one file is too large for the file system) concerns a single image.
+class ImageStoreError : public std::runtime_error {
+ public:
+  ImageStoreError(const std::string& what, int error_number);
+  int error_number() const { return errno_; }
+  bool fatal() const;
+
+ private:
+  int errno_;
+};
+
 class ImageStore {
  public:
   // Loads the validators from PostgreSQL's image_cache when conninfo is given, else from
@@ -32,7 +46,7 @@ class ImageStore {
   ImageStore(std::string dir, bool read_only, std::optional<std::string> conninfo = std::nullopt);
 
   // Writes bytes under their SHA-256 (temp file + rename; an existing file is left alone).
-  // Thread-safe. Throws std::runtime_error on a disk error.
+  // Thread-safe. Throws ImageStoreError on a disk error.
   StoredImage put(std::string_view bytes, std::string_view ext, std::string_view mime, std::uint32_t width,
                   std::uint32_t height);
 

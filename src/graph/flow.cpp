@@ -124,6 +124,20 @@ void Flow::stop(StopReason why, bool cancel) {
   abort_nodes();
 }
 
+void Flow::fail_node(const std::string& node, std::exception_ptr error) {
+  std::exception_ptr named;
+  try {
+    std::rethrow_exception(error);
+  } catch (const NodeError&) {
+    named = std::current_exception();
+  } catch (const std::exception& e) {
+    named = std::make_exception_ptr(NodeError(node, e.what()));
+  } catch (...) {
+    named = std::make_exception_ptr(NodeError(node, "unknown exception"));
+  }
+  fail(std::move(named));
+}
+
 void Flow::abort_nodes() {
   for (auto& p : plan_.chain) {
     try {
@@ -285,13 +299,23 @@ FlowResult Flow::run(const RunContext& ctx) {
             Stats& st = stats[i];
             gw.reserve_wait();
             try {
-              body.start(m.batch, [&gw, &st, m, t0, rejects_before] {
-                auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
-                st.busy_ns += ns;
-                st.latency.record(ns);
-                st.out += m.batch->records.size();
-                st.rejected += m.batch->rejects.size() - rejects_before;
-                gw.try_put(m);
+              // Runs on the node's own thread, where a throw would reach nobody: an error fails the
+              // run instead, and the reservation is released on every path.
+              body.start(m.batch, [this, &gw, &st, m, t0, rejects_before, id](std::exception_ptr error) {
+                if (!error) {
+                  try {
+                    auto ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+                    st.busy_ns += ns;
+                    st.latency.record(ns);
+                    st.out += m.batch->records.size();
+                    st.rejected += m.batch->rejects.size() - rejects_before;
+                    gw.try_put(m);
+                  } catch (...) {
+                    error = std::current_exception();
+                  }
+                }
+                // The batch of a failed completion is not passed on: its rows count as not processed.
+                if (error) fail_node(id, error);
                 gw.release_wait();
               });
             } catch (const std::exception& e) {
@@ -354,7 +378,8 @@ FlowResult Flow::run(const RunContext& ctx) {
     }
     std::lock_guard l(context_mutex_);
     context_ = nullptr;
-    if (failure_ && !result.error) result.error = failure_;
+    // A failure from another thread explains the run's end better than the cancellation it caused.
+    if (failure_) result.error = failure_;
   });
 
   watchdog.reset();  // a deadline that passes while the nodes close must not abort their commits

@@ -108,6 +108,9 @@ class Flow {
   auto guarded(const std::string& id, Stats& stats, F&& f);
   void abort_nodes();
   void record_failure(std::exception_ptr error);
+  // A fatal error that reached no TBB task (an async node's completion on another thread), named
+  // after the node.
+  void fail_node(const std::string& node, std::exception_ptr error);
 
   Plan& plan_;
   RejectsWriter& rejects_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -90,9 +91,10 @@ class AsyncTransformNode {
   virtual ~AsyncTransformNode() = default;
   virtual void open(const RunContext&) {}
   // Starts work on the batch and returns at once. `done` runs exactly once, on any thread, when every
-  // record is finished (those it could not handle moved to batch->rejects), also after abort(). If
-  // start throws, `done` never runs.
-  virtual void start(std::shared_ptr<Batch> batch, std::function<void()> done) = 0;
+  // record is finished (those it could not handle moved to batch->rejects), also after abort(): with
+  // nullptr, or with a fatal error (which fails the run, naming the node). If start throws, `done`
+  // never runs.
+  virtual void start(std::shared_ptr<Batch> batch, std::function<void(std::exception_ptr)> done) = 0;
   virtual void abort() {}
   virtual std::uint64_t retries() const { return 0; }
   virtual void close() {}  // after the last batch, also when the run stopped early

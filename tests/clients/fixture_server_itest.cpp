@@ -141,6 +141,87 @@ TEST_F(FixtureServerTest, RejectsWrongContent) {
             "not an image (bytes do not match JPEG, PNG, GIF or WebP)");
 }
 
+TEST_F(FixtureServerTest, StoresOnlyWholeWellFormedImages) {
+  auto policy = loopback_policy();
+  policy.max_attempts = 2;
+  HttpFetcher fetcher(policy);
+  for (const char* ext : {"jpg", "png", "gif", "webp"}) {
+    for (const char* size : {"300", "4119", "4120", "70001"}) {
+      const auto result = fetch_one(fetcher, server().url(std::string("/img/whole.") + ext + "?size=" + size));
+      EXPECT_EQ(result.status, Status::ok) << ext << " " << size << ": " << result.error;
+      EXPECT_EQ(result.body.size(), std::stoul(size));
+    }
+  }
+  auto result = fetch_one(fetcher, server().url("/img/glued.jpg?magic_then_html=1"));
+  EXPECT_EQ(result.error, "corrupt JPEG: invalid marker 0x3C at byte 3");
+  EXPECT_EQ(result.attempts, 1);
+  // Without a length, a closed connection looks like the end of the body; the image says otherwise.
+  result = fetch_one(fetcher, server().url("/img/half.jpg?size=4000&cut=2000"));
+  EXPECT_EQ(result.curl_code, 0);
+  EXPECT_EQ(result.error, "truncated JPEG: no end-of-image marker");
+  EXPECT_EQ(result.attempts, 2);
+  result = fetch_one(fetcher, server().url("/img/half.png?size=4000&cut=2000"));
+  EXPECT_EQ(result.error, "truncated PNG: chunk 'IDAT' at byte 33 runs past the end");
+}
+
+TEST_F(FixtureServerTest, RefusesAMalformedContentLength) {
+  HttpFetcher fetcher(loopback_policy());
+  auto result = fetch_one(fetcher, server().url("/img/cl.jpg?content_length=12abc"));
+  EXPECT_EQ(result.status, Status::failed);
+  EXPECT_EQ(result.error, "malformed Content-Length: 12abc");
+  // The whole image arrives, yet the length that framed it was not a number.
+  result = fetch_one(fetcher, server().url("/img/cl.jpg?content_length=2048%2C%204096"));
+  EXPECT_EQ(result.error, "malformed Content-Length: 2048, 4096");
+  result = fetch_one(fetcher, server().url("/img/cl.jpg?content_length=2048"));
+  EXPECT_EQ(result.status, Status::ok) << result.error;
+}
+
+TEST_F(FixtureServerTest, RefusesAContentEncodingThatWasNotOffered) {
+  HttpFetcher fetcher(loopback_policy());
+  auto result = fetch_one(fetcher, server().url("/img/enc.png?content_encoding=br"));
+  EXPECT_EQ(result.status, Status::failed);
+  EXPECT_EQ(result.error, "content encoding br was not offered");
+  EXPECT_EQ(fetch_one(fetcher, server().url("/img/enc.png?content_encoding=gzip")).error,
+            "content encoding gzip was not offered");
+  EXPECT_EQ(fetch_one(fetcher, server().url("/img/enc.png?content_encoding=identity")).status, Status::ok);
+}
+
+TEST_F(FixtureServerTest, CapsTheBodyOfARedirectHop) {
+  auto policy = loopback_policy();
+  policy.max_body_bytes = 64 * 1024;
+  policy.max_attempts = 3;
+  HttpFetcher fetcher(policy);
+  const auto result =
+      fetch_one(fetcher, server().url("/img/r.png?endless=1&redirect=" + server().url("/img/target.png")));
+  EXPECT_EQ(result.status, Status::failed);
+  EXPECT_EQ(result.error, "body exceeds 65536 bytes");
+  EXPECT_EQ(result.attempts, 1);
+  // A redirect's ordinary body does not count against the image that follows it.
+  policy.max_body_bytes = 2048;
+  HttpFetcher exact(policy);
+  EXPECT_EQ(fetch_one(exact, server().url("/img/r.png?redirect=" + server().url("/img/target.png"))).status,
+            Status::ok);
+}
+
+TEST_F(FixtureServerTest, DoesNotFollowUseProxy) {
+  HttpFetcher fetcher(loopback_policy());
+  const auto result =
+      fetch_one(fetcher, server().url("/img/p.png?redirect_status=305&redirect=" + server().url("/img/target.png")));
+  EXPECT_EQ(result.status, Status::failed);
+  EXPECT_EQ(result.error, "HTTP 305 (Use Proxy) is not followed");
+  EXPECT_EQ(result.attempts, 1);
+  EXPECT_EQ(server().stat("requests"), 1);
+}
+
+TEST_F(FixtureServerTest, SaysAHugeHeaderIsTooLarge) {
+  HttpFetcher fetcher(loopback_policy());
+  for (const char* bytes : {"70000", "1000000"}) {
+    const auto result = fetch_one(fetcher, server().url(std::string("/img/h.png?header_bytes=") + bytes));
+    EXPECT_EQ(result.status, Status::failed);
+    EXPECT_EQ(result.error, "response headers exceed 65536 bytes") << bytes;
+  }
+}
+
 TEST_F(FixtureServerTest, GuardsRedirectHops) {
   HttpFetcher fetcher(loopback_policy());
   const std::string port = std::to_string(server().port());

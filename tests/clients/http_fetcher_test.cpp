@@ -806,22 +806,5 @@ TEST(HttpFetcherPolicy, RejectsAnEmptyCallback) {
   EXPECT_EQ(fetcher.stats().submitted, 0u);
 }
 
-TEST(HttpFetcherPolicy, RaisesTheOpenFileLimit) {
-  rlimit original{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &original), 0);
-  rlimit low = original;
-  low.rlim_cur = std::min<rlim_t>(256, original.rlim_cur);
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  {
-    FetchPolicy policy;
-    policy.max_in_flight = 600;
-    HttpFetcher fetcher(policy);
-    rlimit now{};
-    getrlimit(RLIMIT_NOFILE, &now);
-    EXPECT_GE(now.rlim_cur, std::min<rlim_t>(original.rlim_max, 600 + 64));
-  }
-  setrlimit(RLIMIT_NOFILE, &original);
-}
-
 }  // namespace
 }  // namespace sluice

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,28 +30,58 @@
 
 namespace sluice::test {
 
-// Minimal but valid headers of each format, padded with zeros to `size` bytes.
+// Structurally valid images of each format (zero pixel data), `size` bytes long when that fits.
 inline std::string make_image_bytes(std::string_view ext, std::uint32_t w, std::uint32_t h, std::size_t size) {
   std::string b;
   auto be16 = [&](std::uint32_t v) { b += char(v >> 8 & 0xff), b += char(v & 0xff); };
   auto be32 = [&](std::uint32_t v) { be16(v >> 16), be16(v & 0xffff); };
   auto le16 = [&](std::uint32_t v) { b += char(v & 0xff), b += char(v >> 8 & 0xff); };
   auto le24 = [&](std::uint32_t v) { le16(v & 0xffff), b += char(v >> 16 & 0xff); };
+  auto le32 = [&](std::uint32_t v) { le16(v & 0xffff), le16(v >> 16); };
+  auto png_chunk = [&](std::string_view type, const std::string& data) {
+    be32(static_cast<std::uint32_t>(data.size()));
+    const std::string body = std::string(type) + data;
+    b += body;
+    be32(static_cast<std::uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+  };
   if (ext == "jpg" || ext == "jpeg") {
     b += "\xff\xd8\xff\xc0";
     be16(17), b += char(8), be16(h), be16(w);
     b += std::string("\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01", 10);
+    b += std::string("\xff\xda\x00\x0c\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00", 14);
+    b += std::string(size > b.size() + 2 ? size - b.size() - 2 : 0, '\0');
+    b += "\xff\xd9";
   } else if (ext == "png") {
     b += std::string("\x89PNG\r\n\x1a\n", 8);
-    be32(13), b += "IHDR", be32(w), be32(h);
-    b += std::string("\x08\x02\x00\x00\x00", 5), be32(0);
+    std::string ihdr;
+    for (std::uint32_t v : {w, h}) {
+      for (int shift = 24; shift >= 0; shift -= 8) ihdr += char(v >> shift & 0xff);
+    }
+    ihdr += std::string("\x08\x02\x00\x00\x00", 5);
+    png_chunk("IHDR", ihdr);
+    png_chunk("IDAT", std::string(size > b.size() + 24 ? size - b.size() - 24 : 0, '\0'));
+    png_chunk("IEND", "");
   } else if (ext == "gif") {
     b += "GIF89a", le16(w), le16(h), b += std::string(3, '\0');
+    b += "\x2c", le16(0), le16(0), le16(w), le16(h), b += std::string("\x00\x02", 2);
+    std::size_t data = size > b.size() + 2 ? size - b.size() - 2 : 0;
+    while (data > 0) {
+      // A sub-block of L bytes takes L + 1; never leave a single byte, which could not be one.
+      std::size_t block = std::min<std::size_t>(255, data - 1);
+      if (data - (block + 1) == 1) --block;
+      if (block == 0) break;
+      b += char(block), b += std::string(block, '\0');
+      data -= block + 1;
+    }
+    b += std::string("\x00\x3b", 2);
   } else {
-    b += "RIFF", b += std::string(4, '\0'), b += "WEBPVP8X", b += std::string("\x0a\x00\x00\x00", 4);
+    const std::size_t payload = size > 38 ? (size - 38) & ~std::size_t{1} : 0;
+    b += "RIFF", le32(static_cast<std::uint32_t>(30 + payload)), b += "WEBPVP8X";
+    b += std::string("\x0a\x00\x00\x00", 4);
     b += std::string(4, '\0'), le24(w - 1), le24(h - 1);
+    b += "VP8 ", le32(static_cast<std::uint32_t>(payload)), b += std::string(payload, '\0');
   }
-  if (b.size() < size) b.resize(size, '\0');
   return b;
 }
 

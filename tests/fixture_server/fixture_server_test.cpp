@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "clients/image_validate.hpp"
 #include "fixture_server/http_date.hpp"
 #include "fixture_server/http_parser.hpp"
 #include "fixture_server/image_bytes.hpp"
@@ -341,6 +342,16 @@ TEST(FixtureImageBytes, TinySizesTruncateTheHeader) {
   }
 }
 
+TEST(FixtureImageBytes, EveryFramedSizeIsAWholeImage) {
+  for (ImageFormat format : kFormats) {
+    for (std::uint64_t size : {300u, 301u, 4119u, 4120u, 4121u, 8240u, 70001u}) {
+      const auto check = sluice::validate_image(ImageBody(make_spec("v", format, 33, 44, size), false).bytes());
+      EXPECT_TRUE(check.ok()) << static_cast<int>(format) << " " << size << ": " << check.problem;
+      EXPECT_EQ(check.image.width, 33u);
+    }
+  }
+}
+
 TEST(FixtureImageBytes, EndlessBodiesKeepGoing) {
   const ImageBody body(make_spec("e", ImageFormat::kPng, 64, 48, 100), true);
   EXPECT_FALSE(body.size());
@@ -508,6 +519,34 @@ TEST_F(FixturePlanning, BodyDeliveryOptions) {
   const ResponsePlan head_request = plan("/img/a.jpg", {}, "HEAD");
   EXPECT_FALSE(head_request.send_body);
   EXPECT_NE(head_of(head_request).find("Content-Length: 2048\r\n"), std::string::npos);
+}
+
+TEST_F(FixturePlanning, HostileResponseOptions) {
+  const ResponsePlan length = plan("/img/a.jpg?content_length=12abc");
+  EXPECT_NE(head_of(length).find("Content-Length: 12abc\r\n"), std::string::npos) << head_of(length);
+  EXPECT_TRUE(length.close) << "the real framing is unknown to the client";
+  EXPECT_EQ(body_of(length).size(), 2048u);
+
+  EXPECT_NE(head_of(plan("/img/a.png?content_encoding=br")).find("Content-Encoding: br\r\n"), std::string::npos);
+  EXPECT_NE(head_of(plan("/img/a.png?header_bytes=300")).find("X-Padding: " + std::string(300, 'p') + "\r\n"),
+            std::string::npos);
+
+  const ResponsePlan cut = plan("/img/a.jpg?size=4000&cut=1000");
+  EXPECT_TRUE(cut.close);
+  const std::string cut_head = head_of(cut);
+  EXPECT_EQ(cut_head.find("Content-Length"), std::string::npos) << cut_head;
+  EXPECT_EQ(cut_head.find("Transfer-Encoding"), std::string::npos) << cut_head;
+  EXPECT_EQ(body_of(cut),
+            ImageBody(make_spec("a.jpg", ImageFormat::kJpeg, 64, 48, 4000), false).bytes().substr(0, 1000));
+
+  const std::string glued = body_of(plan("/img/a.jpg?magic_then_html=1"));
+  EXPECT_EQ(glued.rfind("\xFF\xD8\xFF<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(body_of(plan("/img/a.png?magic_then_html=1")).rfind("\x89PNG\r\n\x1a\n<!DOCTYPE", 0), 0u);
+
+  const ResponsePlan endless_redirect = plan("/img/a.jpg?redirect=/img/b.jpg&endless=1");
+  EXPECT_EQ(endless_redirect.status, 302);
+  EXPECT_TRUE(endless_redirect.chunked);
+  EXPECT_FALSE(endless_redirect.body.size());
 }
 
 TEST_F(FixturePlanning, RoutesErrorsAndStats) {

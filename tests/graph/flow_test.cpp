@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -84,6 +87,51 @@ class CollectSink final : public SinkNode {
 
  private:
   std::vector<std::int64_t>* seen_;
+};
+
+// Completes batches on its own thread, like a download node; the batch holding row `fail_at`
+// completes with an error.
+class ThreadedAsync final : public AsyncTransformNode {
+ public:
+  explicit ThreadedAsync(std::int64_t fail_at) : fail_at_(fail_at), worker_([this] { work(); }) {}
+  ~ThreadedAsync() override {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  void start(std::shared_ptr<Batch> batch, std::function<void(std::exception_ptr)> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.emplace_back(std::move(batch), std::move(done));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto [batch, done] = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      bool fail = false;
+      for (const auto& r : batch->records) fail = fail || std::get<std::int64_t>(r.values[0]) == fail_at_;
+      done(fail ? std::make_exception_ptr(std::runtime_error("completion failed")) : nullptr);
+      lock.lock();
+    }
+  }
+
+  std::int64_t fail_at_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::shared_ptr<Batch>, std::function<void(std::exception_ptr)>>> queue_;
+  bool closing_ = false;
+  std::thread worker_;  // last: starts once the rest exists
 };
 
 const ObjectSpec& empty_spec() {
@@ -264,6 +312,27 @@ TEST(Flow, FailFromAnotherThreadEndsTheRunWithThatError) {
   EXPECT_LT(r.read, 1'000'000u);
   EXPECT_FALSE(t.sink->closed_complete);
   EXPECT_TRUE(r.identity_holds());
+}
+
+TEST(Flow, AnErrorInAnAsyncCompletionFailsTheRunNamingTheNode) {
+  TestFlow t(2000, settings(2, 10, 100, true), false);
+  NodeEntry fetch_entry;
+  fetch_entry.id = "fetch";
+  t.plan.chain.insert(t.plan.chain.begin() + 1,
+                      PlannedNode{&fetch_entry, &kTransformType, std::make_unique<ThreadedAsync>(500), 0});
+  Flow flow(t.plan, t.rejects);
+  FlowResult r = flow.run(RunContext{});  // returns: the failed batch's reservation was released
+  ASSERT_TRUE(r.error);
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "fetch");
+    EXPECT_NE(std::string(e.what()).find("completion failed"), std::string::npos);
+  }
+  EXPECT_FALSE(t.sink->closed_complete);
+  EXPECT_TRUE(r.identity_holds());
+  EXPECT_GT(r.not_processed, 0u);
+  EXPECT_LT(r.sink.written, 2000u);
 }
 
 }  // namespace

@@ -101,6 +101,34 @@ TEST_F(HttpGraphTest, GoodImagesAreStoredAndDescribed) {
   EXPECT_NE(path.find("/images/"), std::string::npos);
 }
 
+TEST_F(HttpGraphTest, AnUnwritableImageStoreFailsTheRunInsteadOfRejectingEveryRow) {
+  // Root may write anywhere, so permissions cannot make the store fail; a regular file where the
+  // image folder should be fails for everyone (ENOTDIR on the first image).
+  test::write_file(dir_.file("images"), "not a folder\n");
+  std::vector<std::string> urls;
+  for (int i = 0; i < 200; ++i) urls.push_back(img("s" + std::to_string(i) + ".jpg"));
+  RunOutcome o = run(write_graph(""), write_supplier(), write_feed(urls));
+  EXPECT_EQ(o.code, ExitCode::failure);
+  EXPECT_NE(o.error.find("node 'images': image store: cannot create folder"), std::string::npos) << o.error;
+  EXPECT_NE(o.error.find("Not a directory"), std::string::npos) << o.error;
+  EXPECT_EQ(o.flow.rejected, 0u);  // not one row blamed on its image
+  EXPECT_GT(o.flow.not_processed, 0u);
+  // What the sink holds is exactly what the run reports as written: no image could be stored, so none.
+  EXPECT_EQ(o.flow.sink.written, 0u);
+  EXPECT_EQ(output().size(), o.flow.sink.written);
+}
+
+TEST_F(HttpGraphTest, TruncatedAndGluedImagesAreRejectedNotStored) {
+  RunOutcome o = run(write_graph("    max_attempts: 2\n"), write_supplier(),
+                     write_feed({img("cut.jpg", "size=4000&cut=2000"), img("glued.jpg", "magic_then_html=1"),
+                                 img("whole.png", "size=9000")}));
+  ASSERT_EQ(o.code, ExitCode::success) << o.error;
+  const std::string r = rejects();
+  EXPECT_NE(r.find("truncated JPEG: no end-of-image marker"), std::string::npos) << r;
+  EXPECT_NE(r.find("corrupt JPEG: invalid marker 0x3C at byte 3"), std::string::npos) << r;
+  EXPECT_EQ(output().size(), 1u);
+}
+
 TEST_F(HttpGraphTest, EveryFaultEndsImportedAfterRetriesOrRejectedWithItsReason) {
   struct Case {
     std::string url;

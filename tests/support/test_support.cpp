@@ -8,8 +8,16 @@
 #include <sstream>
 
 #include "graph/plan.hpp"
+#include "runtime/process_limits.hpp"
 
 namespace sluice::test {
+namespace {
+
+// Test programs are applications too: they raise the open-files limit the way the command line
+// does, for the tests that hold hundreds of transfers at once.
+const ProcessLimits kLimits(0);
+
+}  // namespace
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "sluice-test-XXXXXX").string();

@@ -81,19 +81,25 @@ std::string png_header(std::uint32_t w, std::uint32_t h) {
   return s;
 }
 
-// GIF89a logical screen descriptor without a global colour table.
+// GIF89a logical screen descriptor without a global colour table, then one image descriptor and
+// the LZW minimum code size; the filler forms the image's data sub-blocks.
 std::string gif_header(std::uint32_t w, std::uint32_t h) {
   std::string s = "GIF89a";
   put_le16(s, w);
   put_le16(s, h);
   put_bytes(s, {0x00, 0x00, 0x00});
+  put_bytes(s, {0x2C, 0x00, 0x00, 0x00, 0x00});
+  put_le16(s, w);
+  put_le16(s, h);
+  put_bytes(s, {0x00, 0x02});
   return s;
 }
 
 // RIFF/WEBP with a VP8X chunk: canvas width and height minus one, 24 bits each.
 std::string webp_header(std::uint32_t w, std::uint32_t h, std::uint64_t total) {
   std::string s = "RIFF";
-  const std::uint64_t riff = total >= 8 ? total - 8 : 0;
+  // RIFF chunks are padded to even sizes: an odd total ends in a NUL after the container.
+  const std::uint64_t riff = total >= 8 ? (total - 8) & ~std::uint64_t{1} : 0;
   put_le32(s, static_cast<std::uint32_t>(std::min<std::uint64_t>(riff, 0xFFFFFFFEULL)));
   s += "WEBPVP8X";
   put_le32(s, 10);
@@ -150,7 +156,7 @@ std::string_view image_trailer(ImageFormat format) {
     case ImageFormat::kPng:
       return {"\0\0\0\0IEND\xAE\x42\x60\x82", 12};
     case ImageFormat::kGif:
-      return {"\x3B", 1};
+      return {"\x00\x3B", 2};
     case ImageFormat::kWebp:
       return {};
   }
@@ -187,15 +193,74 @@ ImageBody::ImageBody(const ImageSpec& spec, bool endless)
     : header_(image_header(spec)),
       size_(std::min(spec.size, kMaxImageSize)),
       endless_(endless),
-      avoid_ff_(spec.format == ImageFormat::kJpeg),
+      format_(spec.format),
       seed_(fnv1a64(spec.version, fnv1a64(spec.name))) {
-  if (!endless_ && size_ >= header_.size() + image_trailer(spec.format).size())
-    trailer_ = std::string(image_trailer(spec.format));
+  const std::string_view trailer = image_trailer(spec.format);
+  filler_ = UINT64_MAX;
+  if (endless_ || size_ < header_.size() + trailer.size()) {
+    if (format_ == ImageFormat::kWebp) header_ += std::string("VP8 \xFE\xFF\xFF\x7F", 8);
+    return;
+  }
+  const std::uint64_t filler = size_ - header_.size() - trailer.size();
+  // Sizes whose filler cannot be framed as chunks or sub-blocks stay cut images, like tiny ones.
+  const std::uint64_t least = format_ == ImageFormat::kPng ? 12 : format_ == ImageFormat::kGif ? 2 : 8;
+  if (filler != 0 && filler < least && format_ != ImageFormat::kJpeg) {
+    if (format_ == ImageFormat::kWebp) header_ += std::string("VP8 \xFE\xFF\xFF\x7F", 8);
+    return;
+  }
+  trailer_ = std::string(trailer);
+  filler_ = filler;
+  if (format_ == ImageFormat::kWebp && filler != 0) {
+    // One "VP8 " chunk holds the filler; an odd total ends in a NUL after the RIFF container.
+    const std::uint64_t payload = filler - 8;
+    const std::uint64_t data = payload - (payload & 1);
+    header_ += "VP8 ";
+    put_le32(header_, static_cast<std::uint32_t>(std::min<std::uint64_t>(data, 0xFFFFFFFEULL)));
+    filler_ = data;
+    if ((payload & 1) != 0) trailer_ = std::string(1, '\0');
+  }
 }
 
 std::optional<std::uint64_t> ImageBody::size() const {
   if (endless_) return std::nullopt;
   return size_;
+}
+
+unsigned char ImageBody::raw(std::uint64_t index) const {
+  const auto b = static_cast<unsigned char>(mix64(seed_ + (index >> 3)) >> ((index & 7) * 8));
+  // Inside JPEG scan data a 0xFF byte would start a marker.
+  return format_ == ImageFormat::kJpeg && b == 0xFF ? 0xFE : b;
+}
+
+// PNG filler: IDAT chunks of kPngData bytes each; the last one or two chunks take what is left
+// (at least 12 bytes, so that every chunk has its length, type and CRC).
+ImageBody::PngChunk ImageBody::png_chunk(std::uint64_t q) const {
+  constexpr std::uint64_t stride = kPngData + 12;
+  const std::uint64_t full = filler_ == UINT64_MAX ? UINT64_MAX : (filler_ >= 12 ? (filler_ - 12) / stride : 0);
+  if (full == UINT64_MAX || q < full * stride) return PngChunk{q / stride * stride, kPngData};
+  const std::uint64_t start = full * stride;
+  const std::uint64_t rest = filler_ - start;
+  if (rest <= stride) return PngChunk{start, rest - 12};
+  if (q - start < rest - 12) return PngChunk{start, rest - 24};
+  return PngChunk{start + rest - 12, 0};
+}
+
+std::uint32_t ImageBody::png_crc(const PngChunk& chunk) const {
+  std::string data = "IDAT";
+  data.reserve(4 + chunk.length);
+  for (std::uint64_t i = 0; i < chunk.length; ++i) data.push_back(static_cast<char>(raw(chunk.start + 8 + i)));
+  return crc32(data);
+}
+
+// GIF filler: sub-blocks of 255 bytes after a length byte; the tail is split so that no length
+// byte would be 0 (which ends the data).
+unsigned char ImageBody::gif_byte(std::uint64_t q) const {
+  const std::uint64_t full = filler_ == UINT64_MAX ? UINT64_MAX : (filler_ >= 2 ? (filler_ - 2) / 256 : 0);
+  if (full == UINT64_MAX || q < full * 256) return q % 256 == 0 ? 255 : raw(q);
+  const std::uint64_t t = q - full * 256;
+  const std::uint64_t rest = filler_ - full * 256;
+  if (rest == 257) return t == 0 ? 254 : t == 255 ? 1 : raw(q);
+  return t == 0 ? static_cast<unsigned char>(rest - 1) : raw(q);
 }
 
 std::size_t ImageBody::read(std::uint64_t offset, char* out, std::size_t n) const {
@@ -208,17 +273,33 @@ std::size_t ImageBody::read(std::uint64_t offset, char* out, std::size_t n) cons
     out[i] = header_[offset + i];
     ++i;
   }
-  // Filler: one mixed word serves eight consecutive bytes.
-  std::uint64_t cached_index = UINT64_MAX;
-  std::uint64_t word = 0;
+  PngChunk crc_chunk{UINT64_MAX, 0};
+  std::uint32_t crc = 0;
   for (; i < n && offset + i < trailer_start; ++i) {
-    const std::uint64_t index = offset + i - header_.size();
-    if ((index >> 3) != cached_index) {
-      cached_index = index >> 3;
-      word = mix64(seed_ + cached_index);
+    const std::uint64_t q = offset + i - header_.size();
+    unsigned char b = 0;
+    if (format_ == ImageFormat::kPng) {
+      const PngChunk chunk = png_chunk(q);
+      const std::uint64_t at = q - chunk.start;
+      if (at < 4) {
+        b = static_cast<unsigned char>(chunk.length >> (8 * (3 - at)));
+      } else if (at < 8) {
+        b = static_cast<unsigned char>("IDAT"[at - 4]);
+      } else if (at < 8 + chunk.length) {
+        b = raw(q);
+      } else {
+        if (crc_chunk.start != chunk.start) {
+          crc_chunk = chunk;
+          crc = png_crc(chunk);
+        }
+        b = static_cast<unsigned char>(crc >> (8 * (3 - (at - 8 - chunk.length))));
+      }
+    } else if (format_ == ImageFormat::kGif) {
+      b = gif_byte(q);
+    } else {
+      b = raw(q);
     }
-    const auto b = static_cast<unsigned char>(word >> ((index & 7) * 8));
-    out[i] = static_cast<char>(avoid_ff_ && b == 0xFF ? 0xFE : b);
+    out[i] = static_cast<char>(b);
   }
   for (; i < n; ++i) out[i] = trailer_[offset + i - trailer_start];
   return n;

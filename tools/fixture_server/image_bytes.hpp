@@ -41,8 +41,11 @@ std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed = 0xcbf29ce48422
 std::uint64_t mix64(std::uint64_t x);
 
 // Random access to the body bytes, so huge or endless bodies are produced piecewise while sending.
-// Layout: header, filler, trailer, cut to spec.size; when the header and trailer do not both fit,
-// the body is just the first spec.size bytes of header + filler. An endless body has no trailer.
+// Layout: header, filler, trailer, cut to spec.size, and structurally valid to the last byte: PNG
+// filler is IDAT chunks with their CRCs, GIF filler the image's data sub-blocks, WebP filler one
+// "VP8 " chunk (pixels are not decodable). When the header, the framing and the trailer do not all
+// fit, the body is just the first spec.size bytes of header + filler: a cut image. An endless body
+// has no trailer.
 class ImageBody {
  public:
   ImageBody(const ImageSpec& spec, bool endless);
@@ -55,11 +58,23 @@ class ImageBody {
   std::string bytes() const;
 
  private:
+  static constexpr std::uint64_t kPngData = 4096;  // data bytes per full IDAT chunk
+  struct PngChunk {
+    std::uint64_t start;   // filler offset of its length field
+    std::uint64_t length;  // data bytes
+  };
+
+  unsigned char raw(std::uint64_t index) const;
+  PngChunk png_chunk(std::uint64_t q) const;
+  std::uint32_t png_crc(const PngChunk& chunk) const;
+  unsigned char gif_byte(std::uint64_t q) const;
+
   std::string header_;
   std::string trailer_;
   std::uint64_t size_;
   bool endless_;
-  bool avoid_ff_;  // inside JPEG scan data a 0xFF byte would start a marker
+  ImageFormat format_;
+  std::uint64_t filler_ = 0;  // filler bytes between header and trailer; UINT64_MAX when unframed
   std::uint64_t seed_;
 };
 

@@ -27,7 +27,8 @@ constexpr const char* kUsage =
     "  --host ADDR      only 127.0.0.1 is accepted: the server never listens beyond loopback\n"
     "Routes: GET /img/<name>.(jpg|png|gif|webp)?w=&h=&size=&v=&latency=&status=&retry_after=&\n"
     "  retry_after_date=&fail_first=&key=&ratio=&reset_after=&trickle=&chunked=&endless=&\n"
-    "  content_type=&not_image=&redirect=&redirect_status=;  GET /stats;  GET|POST /stats/reset\n";
+    "  content_type=&not_image=&redirect=&redirect_status=&content_length=&content_encoding=&\n"
+    "  header_bytes=&cut=&magic_then_html=;  GET /stats;  GET|POST /stats/reset\n";
 
 struct Options {
   sluice::fixture::ServerConfig server;

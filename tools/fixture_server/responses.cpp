@@ -108,6 +108,11 @@ struct Faults {
   std::optional<std::uint64_t> height;
   std::optional<std::uint64_t> size;
   std::optional<std::string_view> version;
+  std::optional<std::string> content_length;    // replaces the Content-Length value (closes afterwards)
+  std::optional<std::string> content_encoding;  // a Content-Encoding header on an unencoded body
+  std::optional<std::uint64_t> header_bytes;    // an X-Padding header of that many bytes
+  std::optional<std::uint64_t> cut;             // only the first N bytes, no length, then a clean close
+  bool magic_then_html = false;                 // the format's signature, then an HTML page
 };
 
 std::optional<BadParam> read_faults(ParamReader& r, Faults& f) {
@@ -130,6 +135,11 @@ std::optional<BadParam> read_faults(ParamReader& r, Faults& f) {
   f.height = r.uint("h", 1, kMaxImageSide);
   f.size = r.uint("size", 0, kMaxImageSize);
   f.version = r.text("v");
+  f.content_length = r.header_text("content_length");
+  f.content_encoding = r.header_text("content_encoding");
+  f.header_bytes = r.uint("header_bytes", 0, 16 << 20);
+  f.cut = r.uint("cut", 0, kMaxImageSize);
+  f.magic_then_html = r.flag("magic_then_html");
   return r.error();
 }
 
@@ -246,6 +256,26 @@ ResponsePlan plan_image(const Request& request, const ImageRoute& route, const F
   plan.chunked = (f.chunked || endless) && request.version_minor >= 1;
   if (endless && request.version_minor == 0) plan.close = true;
   plan.body = f.not_image ? BodySource::text(not_image_html(spec.name), endless) : BodySource::image(spec, endless);
+  if (f.magic_then_html) {
+    const std::string header = image_header(spec);
+    const std::size_t magic = spec.format == ImageFormat::kJpeg ? 3 : spec.format == ImageFormat::kWebp ? 12 : 8;
+    plan.body = BodySource::text(header.substr(0, magic) + not_image_html(spec.name));
+  }
+  if (f.cut) {
+    // A close-delimited body that stops early: to the client it looks complete.
+    std::string whole(static_cast<std::size_t>(std::min<std::uint64_t>(*f.cut, plan.body.size().value_or(*f.cut))),
+                      '\0');
+    whole.resize(plan.body.read(0, whole.data(), whole.size()));
+    plan.body = BodySource::text(std::move(whole));
+    plan.unframed = true;
+    plan.close = true;
+    plan.chunked = false;
+  }
+  if (f.content_encoding) add_header(plan, "Content-Encoding", *f.content_encoding);
+  if (f.content_length) {
+    plan.content_length = *f.content_length;
+    plan.close = true;
+  }
   plan.send_body = request.method != "HEAD";
   plan.successful_body = true;
   if (plan.send_body) {
@@ -471,9 +501,16 @@ ResponsePlan plan_response(const Request& request, SharedState& state, std::chro
     const int status = static_cast<int>(f.redirect_status.value_or(302));
     ResponsePlan plan = plan_text(status, "redirecting to " + *f.redirect);
     add_header(plan, "Location", *f.redirect);
+    if (f.endless && request.version_minor >= 1) {
+      plan.body = BodySource::text("redirecting to " + *f.redirect + "\n", true);
+      plan.chunked = true;
+    }
+    if (f.header_bytes) add_header(plan, "X-Padding", std::string(static_cast<std::size_t>(*f.header_bytes), 'p'));
     return delayed(std::move(plan));
   }
-  return delayed(plan_image(request, *route, f));
+  ResponsePlan plan = plan_image(request, *route, f);
+  if (f.header_bytes) add_header(plan, "X-Padding", std::string(static_cast<std::size_t>(*f.header_bytes), 'p'));
+  return delayed(std::move(plan));
 }
 
 std::string render_head(const ResponsePlan& plan, std::string_view date) {
@@ -488,7 +525,10 @@ std::string render_head(const ResponsePlan& plan, std::string_view date) {
   head += "\r\nServer: sluice-fixture\r\n";
   head += plan.headers;
   if (!has_no_body(plan.status)) {
-    if (plan.chunked) {
+    if (plan.content_length) {
+      head += "Content-Length: " + *plan.content_length + "\r\n";
+    } else if (plan.unframed) {
+    } else if (plan.chunked) {
       head += "Transfer-Encoding: chunked\r\n";
     } else if (const auto size = plan.body.size()) {
       head += "Content-Length: ";

@@ -47,8 +47,10 @@ struct ResponsePlan {
   bool counted = true;           // false for /stats and /stats/reset, which leave the counters alone
   bool successful_body = false;  // a 2xx body whose complete delivery counts in bodies_sent
   std::chrono::milliseconds latency{0};
-  std::uint64_t trickle_bytes_per_sec = 0;   // 0: as fast as the socket takes it
-  std::optional<std::uint64_t> reset_after;  // body bytes to send before an abortive close
+  std::uint64_t trickle_bytes_per_sec = 0;    // 0: as fast as the socket takes it
+  std::optional<std::uint64_t> reset_after;   // body bytes to send before an abortive close
+  std::optional<std::string> content_length;  // sent instead of the body's real length
+  bool unframed = false;                      // neither Content-Length nor chunked: the close ends it
 };
 
 // Decides the response to a complete, well-formed request. Counts the request (unless it is a

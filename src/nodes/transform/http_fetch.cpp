@@ -2,6 +2,8 @@
 #include "nodes/transform/http_fetch.hpp"
 
 #include <atomic>
+#include <exception>
+#include <mutex>
 
 #include "clients/address_guard.hpp"
 #include "clients/http_fetcher.hpp"
@@ -72,7 +74,7 @@ class HttpFetch final : public AsyncTransformNode {
     fetcher_ = std::make_unique<HttpFetcher>(policy_);
   }
 
-  void start(std::shared_ptr<Batch> batch, std::function<void()> done) override {
+  void start(std::shared_ptr<Batch> batch, std::function<void(std::exception_ptr)> done) override {
     auto state = std::make_shared<State>();
     state->batch = std::move(batch);
     state->done = std::move(done);
@@ -95,7 +97,12 @@ class HttpFetch final : public AsyncTransformNode {
       ++state->pending;
       try {
         fetcher_->submit(std::move(job), [this, state, i](FetchResult&& res) {
-          handle(*state, i, std::move(res));
+          // The fetcher would swallow a throw here, and the batch would never be done.
+          try {
+            handle(*state, i, std::move(res));
+          } catch (...) {
+            state->set_error(std::current_exception());
+          }
           finish_one(state);
         });
       } catch (...) {
@@ -119,9 +126,16 @@ class HttpFetch final : public AsyncTransformNode {
  private:
   struct State {
     std::shared_ptr<Batch> batch;
-    std::function<void()> done;
+    std::function<void(std::exception_ptr)> done;
     std::vector<std::optional<RejectReason>> failures;
     std::atomic<std::size_t> pending{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;  // the first fatal error of any record
+
+    void set_error(std::exception_ptr e) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::move(e);
+    }
   };
 
   void apply(Record& r, const StoredImage& img) const {
@@ -150,7 +164,10 @@ class HttpFetch final : public AsyncTransformNode {
         StoredImage img;
         try {
           img = store_->put(res.body, extension(res.image.format), res.image.mime, res.image.width, res.image.height);
-        } catch (const std::exception& e) {
+        } catch (const ImageStoreError& e) {
+          // A full or unwritable store fails the run (through the batch's completion); only a
+          // problem of this one image rejects the row.
+          if (e.fatal()) throw;
           fail(s, i, e.what());
           return;
         }
@@ -179,10 +196,21 @@ class HttpFetch final : public AsyncTransformNode {
 
   void finish_one(const std::shared_ptr<State>& s) {
     if (--s->pending != 0) return;
-    Batch& b = *s->batch;
-    std::size_t index = 0;
-    b.filter(id_, [&](Record&) { return std::move(s->failures[index++]); });
-    s->done();
+    std::exception_ptr error;
+    {
+      std::lock_guard lock(s->error_mutex);
+      error = s->error;
+    }
+    if (!error) {
+      try {
+        Batch& b = *s->batch;
+        std::size_t index = 0;
+        b.filter(id_, [&](Record&) { return std::move(s->failures[index++]); });
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    s->done(error);
   }
 
   std::string id_;
