@@ -2,7 +2,6 @@
 #include "graph/plan.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -132,34 +131,42 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
       graph.edges.size() != edges.size())
     return nullptr;
 
-  // Cycles first: a node on one has an edge too many, and the cycle is what to fix.
+  // Cycles first: a node on one has an edge too many, and the cycle is what to fix. A depth-first walk
+  // with its own stack, as a graph file may hold very many nodes.
   std::set<std::string> on_cycle;
   {
-    std::map<std::string, int> state;  // 0 unvisited, 1 on the current path, 2 done
-    std::vector<std::string> stack;
-    std::function<void(const std::string&)> visit = [&](const std::string& id) {
-      state[id] = 1;
-      stack.push_back(id);
-      for (const auto& to : next[id]) {
-        if (state[to] == 1) {
-          auto start = std::find(stack.begin(), stack.end(), to);
+    std::map<std::string, int> state;                        // 0 unvisited, 1 on the current path, 2 done
+    std::vector<std::pair<std::string, std::size_t>> stack;  // node and the next of its edges to follow
+    for (const auto& e : graph.nodes) {
+      if (state[e.id] != 0) continue;
+      state[e.id] = 1;
+      stack.emplace_back(e.id, 0);
+      while (!stack.empty()) {
+        auto& [id, i] = stack.back();
+        const auto& out = next[id];
+        if (i == out.size()) {
+          state[id] = 2;
+          stack.pop_back();
+          continue;
+        }
+        const std::string from = id;
+        const std::string to = out[i++];
+        if (state[to] == 0) {
+          state[to] = 1;
+          stack.emplace_back(to, 0);
+        } else if (state[to] == 1) {
           std::string cycle;
+          auto start = std::find_if(stack.begin(), stack.end(), [&](const auto& s) { return s.first == to; });
           for (auto it = start; it != stack.end(); ++it) {
-            cycle += *it + " -> ";
-            on_cycle.insert(*it);
+            cycle += it->first + " -> ";
+            on_cycle.insert(it->first);
           }
-          const EdgeEntry* closing = edge_of[{id, to}];
+          const EdgeEntry* closing = edge_of[{from, to}];
           diags.add(graph_doc.at(closing->where, "edges[" + std::to_string(closing->index) + "]",
                                  "the edges form a cycle: " + cycle + to));
-        } else if (state[to] == 0) {
-          visit(to);
         }
       }
-      stack.pop_back();
-      state[id] = 2;
-    };
-    for (const auto& e : graph.nodes)
-      if (state[e.id] == 0) visit(e.id);
+    }
   }
 
   // Topology: one source, then a chain of transforms, then one sink.
