@@ -182,6 +182,19 @@ std::optional<YAML::Node> load_checked(std::string_view text, const Locate& loca
                      std::string("invalid UTF-8 (byte 0x") + hex + "); a configuration file is UTF-8 text"));
     return std::nullopt;
   }
+  // YAML allows no control characters but tab and line breaks; yaml-cpp would read them into values.
+  auto control = std::find_if(text.begin(), text.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F;
+  });
+  if (control != text.end()) {
+    const auto at = static_cast<std::size_t>(control - text.begin());
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "%02X", static_cast<unsigned char>(*control));
+    diags.add(locate(mark_at(text.substr(bom), at - bom), "",
+                     std::string("a control character (0x") + hex + ") is not allowed in YAML text"));
+    return std::nullopt;
+  }
   if (auto deep = nesting_too_deep(text)) {
     diags.add(locate(mark_at(text.substr(bom), *deep - bom), "",
                      "nesting deeper than " + std::to_string(kMaxFlowDepth) + " levels"));
