@@ -2,16 +2,47 @@
 #include "config/diagnostics.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <tuple>
+
+#include "core/utf8.hpp"
 
 namespace sluice {
 
+std::string escape_control(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    int n = utf8_sequence(text, i);
+    if (c >= 0x20 && c != 0x7F && n > 0) {
+      out.append(text, i, static_cast<std::size_t>(n));
+      i += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    }
+    ++i;
+  }
+  return out;
+}
+
 std::string Diagnostic::to_string() const {
-  std::string out = file;
+  // One diagnostic is one line: control characters and broken UTF-8 from the input are shown escaped.
+  std::string out = escape_control(file);
   if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
   out += ": ";
-  if (!path.empty()) out += path + ": ";
-  out += message;
+  if (!path.empty()) out += escape_control(path) + ": ";
+  out += escape_control(message);
   return out;
 }
 

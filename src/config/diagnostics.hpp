@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice {
@@ -28,6 +29,9 @@ class Diagnostics {
  private:
   std::vector<Diagnostic> items_;
 };
+
+// text with control characters written as \n, \r, \t or \xNN, and bytes that are not UTF-8 as \xNN.
+std::string escape_control(std::string_view text);
 
 // The closest candidate to `word` when it is near enough to be a likely typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);

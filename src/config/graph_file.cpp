@@ -51,7 +51,7 @@ const ObjectSpec& run_spec() {
        100'000'000},
       {"ordered", Kind::boolean, "sinks write records in input order", false, "true"},
       {"deadline", Kind::duration, "cancel the run after this long (30s, 10m, 1h30m); `--deadline` overrides"},
-      {"rejects", Kind::string, "file that receives every rejected row as NDJSON (`--rejects` overrides)", false,
+      {"rejects", Kind::path, "file that receives every rejected row as NDJSON (`--rejects` overrides)", false,
        "rejects.ndjson"},
       {"as_of", Kind::string,
        "the instant sale windows and dated discounts are judged at (e.g. 2026-11-27T00:00:00Z); default: the run's "
@@ -64,7 +64,9 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
   GraphFile g;
   const YAML::Node& root = doc.root();
   if (!root.IsMap()) {
-    diags.add(doc.at(root, "", "expected a map with run, nodes and edges, got " + std::string(kind_name(root))));
+    diags.add(doc.at(root, "",
+                     root.IsNull() ? "the file is empty; expected a map with run, nodes and edges"
+                                   : "expected a map with run, nodes and edges, got " + std::string(kind_name(root))));
     return g;
   }
   check_object(doc, root, top_spec(), "", diags);
@@ -103,7 +105,10 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
       const YAML::Node id = lookup(n, {"id"});
       const YAML::Node type = lookup(n, {"type"});
       if (!id || !id.IsScalar()) {
-        diags.add(doc.at(id, path + ".id", "missing required key 'id'", n));
+        diags.add(doc.at(
+            id, path + ".id",
+            !id || id.IsNull() ? "missing required key 'id'" : "expected a string, got " + std::string(kind_name(id)),
+            n));
         continue;
       }
       e.id = id.Scalar();
@@ -117,7 +122,10 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
         continue;
       }
       if (!type || !type.IsScalar()) {
-        diags.add(doc.at(type, e.path() + ".type", "missing required key 'type'", n));
+        diags.add(doc.at(type, e.path() + ".type",
+                         !type || type.IsNull() ? "missing required key 'type'"
+                                                : "expected a string, got " + std::string(kind_name(type)),
+                         n));
         continue;
       }
       e.type = type.Scalar();
@@ -142,14 +150,17 @@ GraphFile read_graph_file(const Document& doc, Diagnostics& diags) {
         }
         from = trim(e.Scalar().substr(0, arrow));
         to = trim(e.Scalar().substr(arrow + 2));
+        edge.from_where = edge.to_where = e;
+        edge.from_offset = e.Scalar().find_first_not_of(" \t");
+        edge.to_offset = std::min(e.Scalar().size(), e.Scalar().find_first_not_of(" \t", arrow + 2));
       } else if (e.IsMap()) {
         static const ObjectSpec edge_spec{
             {{"from", Kind::string, "source node[.port]", true}, {"to", Kind::string, "target node[.port]", true}}};
-        std::size_t before = diags.size();
-        check_object(doc, e, edge_spec, path, diags, e);
-        if (diags.size() != before) continue;
+        if (!check_object(doc, e, edge_spec, path, diags, e)) continue;
         from = e["from"].Scalar();
         to = e["to"].Scalar();
+        edge.from_where = e["from"];
+        edge.to_where = e["to"];
       } else {
         diags.add(doc.at(e, path, "expected 'from -> to' or a map with from and to, got " + std::string(kind_name(e))));
         continue;

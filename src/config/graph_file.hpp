@@ -34,6 +34,8 @@ struct EdgeEntry {
   std::string from, from_port;  // port defaults to "out"
   std::string to, to_port;      // port defaults to "in"
   YAML::Node where;
+  YAML::Node from_where, to_where;             // what names each end: the 'a -> b' text, or from: / to:
+  std::size_t from_offset = 0, to_offset = 0;  // where each name starts inside it
   std::size_t index = 0;
 };
 

@@ -23,6 +23,8 @@ std::string_view kind_label(Kind kind) {
   switch (kind) {
     case Kind::string:
       return "string";
+    case Kind::path:
+      return "file name";
     case Kind::character:
       return "character";
     case Kind::integer:
@@ -116,9 +118,13 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-void check_value(const Document& doc, const YAML::Node& v, const Field& f, const std::string& path,
+bool check_value(const Document& doc, const YAML::Node& v, const Field& f, const std::string& path,
                  Diagnostics& diags) {
-  auto fail = [&](const std::string& msg) { diags.add(doc.at(v, path, msg)); };
+  bool ok = true;
+  auto fail = [&](const std::string& msg) {
+    diags.add(doc.at(v, path, msg));
+    ok = false;
+  };
   auto scalar_or_fail = [&]() -> bool {
     if (v.IsScalar()) return true;
     fail("expected " + std::string(kind_label(f.kind)) + ", got " + std::string(kind_name(v)));
@@ -127,6 +133,14 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
   switch (f.kind) {
     case Kind::string:
       scalar_or_fail();
+      break;
+    case Kind::path:
+      if (!scalar_or_fail()) break;
+      if (v.Scalar().empty())
+        fail("the file name is empty ('-' means standard input or output)");
+      else if (std::any_of(v.Scalar().begin(), v.Scalar().end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+        fail("the file name '" + v.Scalar() + "' has a control character in it");
       break;
     case Kind::character:
       if (scalar_or_fail() && !parse_character(v.Scalar()))
@@ -170,9 +184,11 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
         break;
       }
       for (std::size_t i = 0; i < v.size(); ++i)
-        if (!v[i].IsScalar())
+        if (!v[i].IsScalar()) {
           diags.add(doc.at(v[i], path + "[" + std::to_string(i) + "]",
                            "expected a string, got " + std::string(kind_name(v[i]))));
+          ok = false;
+        }
       break;
     case Kind::duration:
       if (scalar_or_fail() && (!parse_duration(v.Scalar()) || parse_duration(v.Scalar())->count() <= 0))
@@ -186,10 +202,14 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
         fail("expected a map of strings, got " + std::string(kind_name(v)));
         break;
       }
-      for (auto it = v.begin(); it != v.end(); ++it)
-        if (!it->second.IsScalar())
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        ok = it->first.IsScalar() && ok;  // the loader reports keys that are not strings
+        if (!it->second.IsScalar()) {
           diags.add(doc.at(it->second, path + "." + (it->first.IsScalar() ? it->first.Scalar() : "?"),
-                           "expected a string, got " + std::string(kind_name(it->second))));
+                           "expected a string, got " + std::string(kind_name(it->second)), it->first));
+          ok = false;
+        }
+      }
       break;
     case Kind::decimal_map:
       if (!v.IsMap()) {
@@ -198,8 +218,11 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
       }
       for (auto it = v.begin(); it != v.end(); ++it) {
         std::string p = path + "." + (it->first.IsScalar() ? it->first.Scalar() : "?");
-        if (!it->second.IsScalar() || !Decimal::parse(it->second.Scalar()).value)
-          diags.add(doc.at(it->second, p, "expected a decimal number"));
+        ok = it->first.IsScalar() && ok;
+        if (!it->second.IsScalar() || !Decimal::parse(it->second.Scalar()).value) {
+          diags.add(doc.at(it->second, p, "expected a decimal number", it->first));
+          ok = false;
+        }
       }
       break;
     case Kind::object:
@@ -207,7 +230,7 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
         fail("expected a map, got " + std::string(kind_name(v)));
         break;
       }
-      check_object(doc, v, *f.object, path, diags, v);
+      ok = check_object(doc, v, *f.object, path, diags, v);
       break;
     case Kind::object_map:
       if (!v.IsMap()) {
@@ -216,30 +239,34 @@ void check_value(const Document& doc, const YAML::Node& v, const Field& f, const
       }
       for (auto it = v.begin(); it != v.end(); ++it) {
         std::string p = path + "." + (it->first.IsScalar() ? it->first.Scalar() : "?");
+        ok = it->first.IsScalar() && ok;
         if (!it->second.IsMap()) {
           diags.add(doc.at(it->second, p, "expected a map, got " + std::string(kind_name(it->second)), it->first));
+          ok = false;
           continue;
         }
-        check_object(doc, it->second, *f.object, p, diags, it->first);
+        ok = check_object(doc, it->second, *f.object, p, diags, it->first) && ok;
       }
       break;
   }
+  return ok;
 }
 
 }  // namespace
 
-void check_object(const Document& doc, const YAML::Node& node, const ObjectSpec& spec, const std::string& path,
+bool check_object(const Document& doc, const YAML::Node& node, const ObjectSpec& spec, const std::string& path,
                   Diagnostics& diags, const YAML::Node& parent, const std::vector<std::string>& extra_keys) {
   auto sub = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
   if (!node.IsMap()) {
     diags.add(doc.at(node, path, "expected a map, got " + std::string(kind_name(node)), parent));
-    return;
+    return false;
   }
+  bool ok = true;
   std::vector<std::string> known = spec.names();
   known.insert(known.end(), extra_keys.begin(), extra_keys.end());
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (!it->first.IsScalar()) {
-      diags.add(doc.at(it->first, path, "keys must be plain strings"));
+      ok = false;  // the loader reports keys that are not strings
       continue;
     }
     const std::string& key = it->first.Scalar();
@@ -253,13 +280,19 @@ void check_object(const Document& doc, const YAML::Node& node, const ObjectSpec&
       continue;
     }
     if (it->second.IsNull() && !f->required) continue;  // `key:` with no value means "use the default"
-    check_value(doc, it->second, *f, sub(key), diags);
+    if (it->second.IsNull()) continue;                  // reported below as missing
+    ok = check_value(doc, it->second, *f, sub(key), diags) && ok;
   }
   for (const auto& f : spec.fields) {
-    if (f.required && (!node[f.name] || node[f.name].IsNull()))
-      diags.add(doc.at(node[f.name], sub(f.name), "missing required key '" + f.name + "'",
-                       parent.IsDefined() ? parent : node));
+    if (f.required && (!node[f.name] || node[f.name].IsNull())) {
+      diags.add(
+          doc.at(node[f.name], sub(f.name),
+                 node[f.name] ? "required key '" + f.name + "' has no value" : "missing required key '" + f.name + "'",
+                 parent.IsDefined() ? parent : node));
+      ok = false;
+    }
   }
+  return ok;
 }
 
 YAML::Node Settings::value(std::string_view name) const {

@@ -18,6 +18,7 @@ namespace sluice {
 
 enum class Kind {
   string,
+  path,       // a file or folder name: not empty, no control characters
   character,  // a single character such as a delimiter; "\t" and "tab" are accepted
   integer,
   integer_or_auto,  // an integer, or the word "auto"
@@ -70,8 +71,10 @@ std::string_view kind_label(Kind kind);
 
 // Checks node against spec and reports every problem: unknown keys (with a did-you-mean), missing
 // required keys, wrong types, values out of range. `parent` positions the "missing key" messages.
-// `extra_keys` are accepted without checking (e.g. "id" and "type" of a node entry).
-void check_object(const Document& doc, const YAML::Node& node, const ObjectSpec& spec, const std::string& path,
+// `extra_keys` are accepted without checking (e.g. "id" and "type" of a node entry). Returns whether
+// every known key has a value of its kind and no required key is missing, so that cross-field checks
+// can go on beside unknown keys: those are reported but do not make the object unreadable.
+bool check_object(const Document& doc, const YAML::Node& node, const ObjectSpec& spec, const std::string& path,
                   Diagnostics& diags, const YAML::Node& parent = YAML::Node(YAML::NodeType::Undefined),
                   const std::vector<std::string>& extra_keys = {});
 

@@ -320,9 +320,8 @@ const FieldRule* Supplier::field(std::string_view field_name) const {
 Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   const YAML::Node& root = doc.root();
   Supplier s;
-  std::size_t before = diags.size();
-  check_object(doc, root, supplier_spec(), "", diags);
-  if (diags.size() != before || !root.IsMap()) return s;
+  // Unknown keys do not stop the checks below; values of the wrong kind do, as they cannot be read.
+  if (!check_object(doc, root, supplier_spec(), "", diags)) return s;
 
   Settings top(root, &supplier_spec());
   s.name = top.string("supplier");
@@ -385,6 +384,7 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     r.name = it->first.Scalar();
     r.where = it->first;
     std::string path = "fields." + r.name;
+    if (r.name.empty()) diags.add(doc.at(it->first, "fields", "a field name cannot be empty"));
     Settings f(it->second, &field_rule_spec());
     r.column = f.string("column");
     r.type = parse_field_type(f.string("type")).value_or(FieldType::string);
@@ -432,6 +432,11 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
       diags.add(doc.at(it->second, path, "an enum field needs a non-empty 'values' list", it->first));
     if (r.type != FieldType::enumeration && !r.values.empty())
       diags.add(doc.at(f.node("values"), path + ".values", "'values' applies only to enum fields"));
+    bool textual = r.type == FieldType::string || r.type == FieldType::url || r.type == FieldType::enumeration;
+    for (const char* key : {"min_length", "max_length"})
+      if (f.has(key) && !textual)
+        diags.add(doc.at(f.node(key), path + "." + key,
+                         std::string("'") + key + "' applies only to string, url and enum fields"));
     if (r.min_length && r.max_length && *r.max_length < *r.min_length)
       diags.add(doc.at(f.node("max_length"), path + ".max_length", "max_length is smaller than min_length"));
     if (std::find(columns_seen.begin(), columns_seen.end(), r.column) != columns_seen.end())
@@ -493,9 +498,7 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   if (checks.IsSequence()) {
     for (std::size_t i = 0; i < checks.size(); ++i) {
       std::string path = "checks[" + std::to_string(i) + "]";
-      std::size_t n = diags.size();
-      check_object(doc, checks[i], check_spec(), path, diags, checks);
-      if (diags.size() != n) continue;
+      if (!check_object(doc, checks[i], check_spec(), path, diags, checks)) continue;
       Settings c(checks[i], &check_spec());
       FieldCheck fc{c.string("left"), c.string("op"), c.string("right"), checks[i]};
       const std::initializer_list<FieldType> comparable = {FieldType::integer, FieldType::decimal, FieldType::money,
@@ -624,9 +627,7 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     if (YAML::Node ds = ps.node("discounts"); ds.IsSequence()) {
       for (std::size_t i = 0; i < ds.size(); ++i) {
         std::string path = "pricing.discounts[" + std::to_string(i) + "]";
-        std::size_t n = diags.size();
-        check_object(doc, ds[i], discount_spec(), path, diags, ds);
-        if (diags.size() != n) continue;
+        if (!check_object(doc, ds[i], discount_spec(), path, diags, ds)) continue;
         Settings d(ds[i], &discount_spec());
         Discount disc;
         disc.where = ds[i];
@@ -660,6 +661,8 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
           }
           (std::string_view(key) == "from" ? disc.from : disc.until) = t.value->seconds;
         }
+        if (disc.from && disc.until && *disc.until < *disc.from)
+          diags.add(doc.at(d.node("until"), path + ".until", "'until' is before 'from': the discount never applies"));
         p.discounts.push_back(std::move(disc));
       }
     }

@@ -65,18 +65,30 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
   // Edges.
   std::vector<std::string> ids;
   for (const auto& e : graph.nodes) ids.push_back(e.id);
+  const YAML::Node nodes = lookup(graph_doc.root(), {"nodes"});
+  const YAML::Node edges = lookup(graph_doc.root(), {"edges"});
+  std::set<std::string> in_file;  // ids of every entry, also of those that were not read
+  if (nodes.IsSequence())
+    for (const auto& n : nodes)
+      if (YAML::Node id = lookup(n, {"id"}); id.IsScalar()) in_file.insert(id.Scalar());
   std::map<std::string, std::vector<std::string>> next, prev;
   std::set<std::pair<std::string, std::string>> seen_edges;
+  std::map<std::pair<std::string, std::string>, const EdgeEntry*> edge_of;
   for (const auto& edge : graph.edges) {
     std::string path = "edges[" + std::to_string(edge.index) + "]";
     bool ok = true;
+    auto at_from = [&](std::string msg) {
+      return graph_doc.at(edge.from_where, edge.from_offset, path, std::move(msg));
+    };
+    auto at_to = [&](std::string msg) { return graph_doc.at(edge.to_where, edge.to_offset, path, std::move(msg)); };
     for (const auto* end : {&edge.from, &edge.to}) {
       if (by_id.count(*end)) continue;
+      ok = false;
+      if (in_file.count(*end)) continue;  // a node entry reported as malformed already
       std::string msg = "unknown node '" + *end + "'";
       std::string hint = did_you_mean(*end, ids);
       if (!hint.empty()) msg += " (did you mean '" + hint + "'?)";
-      diags.add(graph_doc.at(edge.where, path, msg));
-      ok = false;
+      diags.add(end == &edge.from ? at_from(msg) : at_to(msg));
     }
     if (!ok) continue;
     const NodeType* from_type = type_of.count(edge.from) ? type_of[edge.from] : nullptr;
@@ -84,26 +96,23 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     if (from_type) {
       auto ports = from_type->output_ports();
       if (edge.from_port == "rejects" && from_type->can_reject) {
-        diags.add(graph_doc.at(edge.where, path,
-                               "the rejects port of '" + edge.from +
-                                   "' goes to the run's rejects output by itself; "
-                                   "remove this edge"));
+        diags.add(at_from("the rejects port of '" + edge.from +
+                          "' goes to the run's rejects output by itself; "
+                          "remove this edge"));
         ok = false;
       } else if (std::find(ports.begin(), ports.end(), edge.from_port) == ports.end()) {
-        diags.add(graph_doc.at(edge.where, path,
-                               "node '" + edge.from + "' (" + std::string(from_type->name) + ") has no output port '" +
-                                   edge.from_port + "'" +
-                                   (ports.empty() ? " (it has no outputs)" : " (outputs: " + join(ports) + ")")));
+        diags.add(at_from("node '" + edge.from + "' (" + std::string(from_type->name) + ") has no output port '" +
+                          edge.from_port + "'" +
+                          (ports.empty() ? " (it has no outputs)" : " (outputs: " + join(ports) + ")")));
         ok = false;
       }
     }
     if (to_type) {
       auto ports = to_type->input_ports();
       if (std::find(ports.begin(), ports.end(), edge.to_port) == ports.end()) {
-        diags.add(graph_doc.at(edge.where, path,
-                               "node '" + edge.to + "' (" + std::string(to_type->name) + ") has no input port '" +
-                                   edge.to_port + "'" +
-                                   (ports.empty() ? " (it has no inputs)" : " (inputs: " + join(ports) + ")")));
+        diags.add(at_to("node '" + edge.to + "' (" + std::string(to_type->name) + ") has no input port '" +
+                        edge.to_port + "'" +
+                        (ports.empty() ? " (it has no inputs)" : " (inputs: " + join(ports) + ")")));
         ok = false;
       }
     }
@@ -114,8 +123,51 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     }
     next[edge.from].push_back(edge.to);
     prev[edge.to].push_back(edge.from);
+    edge_of[{edge.from, edge.to}] = &edge;
   }
   if (diags.size() != errors_before) return nullptr;
+  // Nodes or edges of the wrong shape are reported already; the topology of what is left says nothing.
+  if (!nodes.IsSequence() || !edges.IsSequence() || graph.nodes.size() != nodes.size() ||
+      graph.edges.size() != edges.size())
+    return nullptr;
+
+  // Cycles first: a node on one has an edge too many, and the cycle is what to fix. A depth-first walk
+  // with its own stack, as a graph file may hold very many nodes.
+  std::set<std::string> on_cycle;
+  {
+    std::map<std::string, int> state;                        // 0 unvisited, 1 on the current path, 2 done
+    std::vector<std::pair<std::string, std::size_t>> stack;  // node and the next of its edges to follow
+    for (const auto& e : graph.nodes) {
+      if (state[e.id] != 0) continue;
+      state[e.id] = 1;
+      stack.emplace_back(e.id, 0);
+      while (!stack.empty()) {
+        auto& [id, i] = stack.back();
+        const auto& out = next[id];
+        if (i == out.size()) {
+          state[id] = 2;
+          stack.pop_back();
+          continue;
+        }
+        const std::string from = id;
+        const std::string to = out[i++];
+        if (state[to] == 0) {
+          state[to] = 1;
+          stack.emplace_back(to, 0);
+        } else if (state[to] == 1) {
+          std::string cycle;
+          auto start = std::find_if(stack.begin(), stack.end(), [&](const auto& s) { return s.first == to; });
+          for (auto it = start; it != stack.end(); ++it) {
+            cycle += it->first + " -> ";
+            on_cycle.insert(it->first);
+          }
+          const EdgeEntry* closing = edge_of[{from, to}];
+          diags.add(graph_doc.at(closing->where, "edges[" + std::to_string(closing->index) + "]",
+                                 "the edges form a cycle: " + cycle + to));
+        }
+      }
+    }
+  }
 
   // Topology: one source, then a chain of transforms, then one sink.
   const NodeEntry* source = nullptr;
@@ -129,13 +181,13 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
         source = &e;
       }
     }
-    if (next[e.id].size() > 1)
+    if (next[e.id].size() > 1 && !on_cycle.count(e.id))
       diags.add(graph_doc.at(e.settings, e.path(),
                              "node '" + e.id + "' has " + std::to_string(next[e.id].size()) + " outgoing edges (" +
                                  join(next[e.id]) +
                                  "); a graph is a chain from one source to one sink, so each "
                                  "node feeds at most one other"));
-    if (prev[e.id].size() > 1)
+    if (prev[e.id].size() > 1 && !on_cycle.count(e.id))
       diags.add(graph_doc.at(e.settings, e.path(),
                              "node '" + e.id + "' has " + std::to_string(prev[e.id].size()) + " incoming edges (" +
                                  join(prev[e.id]) + "); each node is fed by at most one other"));
@@ -145,8 +197,9 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
       diags.add(graph_doc.at(e.settings, e.path(), "nothing feeds '" + e.id + "': add an edge into it"));
   }
   if (!source && !graph.nodes.empty())
-    diags.add(graph_doc.at(graph_doc.root()["nodes"], "nodes", "the graph has no source node (e.g. csv_source)"));
-  if (graph.nodes.empty()) diags.add(graph_doc.at(graph_doc.root()["nodes"], "nodes", "the graph has no nodes"));
+    diags.add(graph_doc.at(nodes, "nodes", "the graph has no source node (e.g. csv_source)", graph_doc.root()));
+  if (graph.nodes.empty() && nodes.size() == 0)
+    diags.add(graph_doc.at(nodes, "nodes", "the graph has no nodes", graph_doc.root()));
   if (diags.size() != errors_before) return nullptr;
 
   // Walk the chain; a cycle shows up as a node seen twice, a disconnected node as one never seen.

@@ -110,7 +110,32 @@ check "check of a good pair exits 0" test $? -eq 0
 "$SLUICE" check "$src/graphs/products_to_file.yaml" --supplier "$src/config/suppliers/acme.yaml" \
   --set supplier.pricing.rounding=half_evn 2>set.err
 check "bad --set exits 2" test $? -eq 2
-check "bad --set names the override" contains set.err "--set supplier.pricing.rounding=half_evn: pricing.rounding: unknown value 'half_evn'"
+check "bad --set names the override" contains set.err "--set supplier.pricing.rounding=half_evn:1:27: pricing.rounding: unknown value 'half_evn'"
+
+# Configuration that is not a map, or that run would fail on: exit 2 from check and from run, never a crash.
+printf 'hello' >scalar.yaml
+for cmd in check run; do
+  input=()
+  [ "$cmd" = run ] && input=(-i "$work/feed.csv")
+  "$SLUICE" $cmd scalar.yaml -s "$src/config/suppliers/acme.yaml" "${input[@]}" 2>scalar_graph.err
+  check "$cmd of a bare scalar graph exits 2" test $? -eq 2
+  check "$cmd of a bare scalar graph says so" contains scalar_graph.err "scalar.yaml:1:1: expected a map with run, nodes and edges, got a scalar"
+  "$SLUICE" $cmd "$src/graphs/products_to_file.yaml" -s scalar.yaml "${input[@]}" 2>scalar_supplier.err
+  check "$cmd of a bare scalar supplier exits 2" test $? -eq 2
+  check "$cmd of a bare scalar supplier says so" contains scalar_supplier.err "scalar.yaml:1:1: expected a map, got a scalar"
+  mkdir -p empty_rejects
+  (cd empty_rejects && "$SLUICE" $cmd "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" \
+    "${input[@]}" --set run.rejects= --set nodes.out.path=o.ndjson 2>../empty_rejects.err)
+  check "$cmd with an empty rejects path exits 2" test $? -eq 2
+  check "$cmd with an empty rejects path says so" contains empty_rejects.err "--set run.rejects=:1:13: run.rejects: the file name is empty"
+  check "$cmd with an empty rejects path leaves nothing" test -z "$(ls -A empty_rejects)"
+  "$SLUICE" $cmd "$src/graphs/ndjson_products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" "${input[@]}" \
+    --set nodes.out.path=mismatch.ndjson 2>mismatch.err
+  check "$cmd of an ndjson source with a csv supplier exits 2" test $? -eq 2
+  check "$cmd of an ndjson source with a csv supplier says where" contains mismatch.err \
+    "config/suppliers/acme.yaml:7:11: feed.format: node 'read' (ndjson_source) reads ndjson feeds; this supplier's format is 'csv'"
+done
+check "no output from refused runs" test ! -e mismatch.ndjson
 
 # A mapped column missing from the feed: a start-up error naming the column and the closest header.
 printf 'Sku,Name,Category,Price,Stock,Image\nA,b,tools,1,1,\n' >renamed.csv

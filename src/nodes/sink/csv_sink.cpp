@@ -9,7 +9,7 @@ namespace {
 
 const ObjectSpec& spec() {
   static const ObjectSpec s{{
-      {"path", Kind::string, "output file ('-' for standard output); replaced whole when the run ends", true},
+      {"path", Kind::path, "output file ('-' for standard output); replaced whole when the run ends", true},
       {"delimiter", Kind::character, "field separator", false, "','"},
   }};
   return s;

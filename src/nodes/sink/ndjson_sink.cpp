@@ -9,7 +9,7 @@ namespace {
 
 const ObjectSpec& spec() {
   static const ObjectSpec s{{
-      {"path", Kind::string, "output file ('-' for standard output); replaced whole when the run ends", true},
+      {"path", Kind::path, "output file ('-' for standard output); replaced whole when the run ends", true},
       {"line_field", Kind::string, "name of an extra field holding the source line; empty for none", false, "''"},
   }};
   return s;

@@ -18,7 +18,7 @@ namespace {
 
 const ObjectSpec& spec() {
   static const ObjectSpec s{{
-      {"path", Kind::string, "feed file; `sluice run --input` overrides it; '-' reads standard input"},
+      {"path", Kind::path, "feed file; `sluice run --input` overrides it; '-' reads standard input"},
   }};
   return s;
 }

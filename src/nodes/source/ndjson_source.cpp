@@ -21,7 +21,7 @@ constexpr std::size_t kMaxIndexDigits = 9;  // array indexes in paths stay below
 
 const ObjectSpec& spec() {
   static const ObjectSpec s{{
-      {"path", Kind::string, "feed file; `sluice run --input` overrides it; '-' reads standard input"},
+      {"path", Kind::path, "feed file; `sluice run --input` overrides it; '-' reads standard input"},
   }};
   return s;
 }
@@ -566,6 +566,28 @@ std::optional<std::pair<std::size_t, std::string>> split_array(std::string_view 
   return std::nullopt;
 }
 
+// What the supplier file must say for this source: format ndjson and a readable path per field.
+void check_supplier(const std::string& id, const Supplier& supplier, const Document& supplier_doc, Diagnostics& diags) {
+  if (supplier.feed.format != "ndjson") {
+    YAML::Node where = lookup(supplier_doc.root(), {"feed", "format"});
+    diags.add(supplier_doc.at(where, "feed.format",
+                              "node '" + id + "' (ndjson_source) reads ndjson feeds; this supplier's format is '" +
+                                  supplier.feed.format + "'",
+                              supplier_doc.root()));
+    return;
+  }
+  for (const auto& rule : supplier.fields) {
+    std::vector<PathStep> steps;
+    std::string problem = parse_path(rule.column, steps);
+    if (problem.empty()) continue;
+    YAML::Node where = lookup(supplier_doc.root(), {"fields", rule.name, "column"});
+    diags.add(supplier_doc.at(
+        where, "fields." + rule.name + ".column",
+        "bad path '" + rule.column + "': " + problem + " (paths look like sku, priceInfo.price, images[0].uri)",
+        rule.where));
+  }
+}
+
 class NdjsonSource final : public SourceNode {
  public:
   NdjsonSource(std::string id, std::string path, const Supplier& supplier, const Document& supplier_doc, Schema& schema)
@@ -585,28 +607,14 @@ class NdjsonSource final : public SourceNode {
 
   void open(const RunContext& ctx) override {
     Diagnostics diags;
-    if (supplier_.feed.format != "ndjson") {
-      YAML::Node where = lookup(supplier_doc_.root(), {"feed", "format"});
-      diags.add(supplier_doc_.at(where, "feed.format",
-                                 "node '" + id_ + "' (ndjson_source) reads ndjson feeds; this supplier's format is '" +
-                                     supplier_.feed.format + "'",
-                                 supplier_doc_.root()));
-      throw StartupError(diags);
-    }
+    check_supplier(id_, supplier_, supplier_doc_, diags);  // reported by the factory already, when checked
+    if (!diags.empty()) throw StartupError(diags);
     std::vector<std::vector<PathStep>> paths;
     for (const auto& slot : slots_) {
       std::vector<PathStep> steps;
-      std::string problem = parse_path(slot.rule->column, steps);
-      if (!problem.empty()) {
-        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
-        diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column",
-                                   "bad path '" + slot.rule->column + "': " + problem +
-                                       " (paths look like sku, priceInfo.price, images[0].uri)",
-                                   slot.rule->where));
-      }
+      parse_path(slot.rule->column, steps);
       paths.push_back(std::move(steps));
     }
-    if (!diags.empty()) throw StartupError(diags);
 
     input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
@@ -754,6 +762,7 @@ class NdjsonSource final : public SourceNode {
 };
 
 NodeBody make(NodeBuildContext& ctx) {
+  check_supplier(ctx.entry.id, ctx.supplier, ctx.supplier_doc, ctx.diags);
   return std::make_unique<NdjsonSource>(ctx.entry.id, ctx.settings.string("path"), ctx.supplier, ctx.supplier_doc,
                                         ctx.schema);
 }

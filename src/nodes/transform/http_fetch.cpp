@@ -17,7 +17,7 @@ const ObjectSpec& spec() {
   static const ObjectSpec s{{
       {"url_field", Kind::string, "field that holds the image URL (empty: the record has no image)", false,
        "image_url"},
-      {"image_dir", Kind::string, "where images are stored, content-addressed, with the index of validators", false,
+      {"image_dir", Kind::path, "where images are stored, content-addressed, with the index of validators", false,
        "images"},
       {"max_in_flight", Kind::integer, "transfers at once, independent of worker threads", false, "64", 1, 20000},
       {"max_per_host", Kind::integer, "transfers at once to one host; 0 = max_in_flight", false, "0", 0, 20000},

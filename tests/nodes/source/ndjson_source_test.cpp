@@ -374,8 +374,16 @@ TEST(NdjsonSource, TopLevelArrayWithBrokenStructureOrTooLargeIsAStartupError) {
             std::string::npos);
 }
 
-TEST(NdjsonSource, ABadPathIsAStartupErrorAtItsColumnInTheSupplierFile) {
-  Source s("{}\n", R"(supplier: t
+// What building the node reports for a supplier file: what `check` says before anything runs.
+std::string build_problems(const std::string& supplier_yaml) {
+  auto supplier = test::load_supplier(supplier_yaml);
+  EXPECT_TRUE(supplier->diags.empty()) << supplier->diags.format();
+  Schema schema;
+  return test::build_node("id: read\ntype: ndjson_source\n", *supplier, schema).diags.format();
+}
+
+TEST(NdjsonSource, ABadPathIsAConfigurationErrorAtItsColumnInTheSupplierFile) {
+  std::string t = build_problems(R"(supplier: t
 currency: USD
 key: ok
 feed: {format: ndjson}
@@ -391,7 +399,6 @@ fields:
   i: {column: "[\"open"}
   ok: {column: "x[0].y[\"z.w\"]"}
 )");
-  std::string t = startup_error(s);
   EXPECT_NE(t.find("supplier.yaml:6:15: fields.a.column: bad path 'x..y': expected a key at character 3"),
             std::string::npos)
       << t;
@@ -412,9 +419,10 @@ fields:
   EXPECT_EQ(t.find("fields.ok"), std::string::npos) << t;
 }
 
-TEST(NdjsonSource, ACsvSupplierIsAStartupErrorAndNdjsonSettingsNeedNdjson) {
-  Source s("{}\n", "supplier: t\ncurrency: USD\nfields:\n  sku: {column: id}\n");
-  EXPECT_NE(startup_error(s).find("feed.format: node 'read' (ndjson_source) reads ndjson feeds"), std::string::npos);
+TEST(NdjsonSource, ACsvSupplierIsAConfigurationErrorAndNdjsonSettingsNeedNdjson) {
+  EXPECT_NE(build_problems("supplier: t\ncurrency: USD\nfields:\n  sku: {column: id}\n")
+                .find("feed.format: node 'read' (ndjson_source) reads ndjson feeds"),
+            std::string::npos);
 
   auto csv = test::load_supplier("supplier: t\ncurrency: USD\nfeed: {max_depth: 3}\nfields:\n  sku: {column: id}\n");
   EXPECT_NE(csv->diags.format().find("supplier.yaml:3:19: feed.max_depth: applies only to format ndjson"),
