@@ -31,11 +31,11 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// Header names as loose matching sees them: lower case, '_' and '-' as spaces, spaces collapsed.
+// Header names as loose matching sees them: lower case, '_', '-' and tab as spaces, spaces collapsed and trimmed.
 std::string loose(std::string_view h) {
   std::string out;
   for (char c : h) {
-    char l = (c == '_' || c == '-') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    char l = (c == '_' || c == '-' || c == '\t') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (l == ' ' && (out.empty() || out.back() == ' ')) continue;
     out.push_back(l);
   }

@@ -161,6 +161,24 @@ std::string parse_path(std::string_view text, std::vector<PathStep>& steps) {
   return {};
 }
 
+// The path of every field, in field order; a path that does not parse is reported at its `column`.
+std::vector<std::vector<PathStep>> parse_paths(const Supplier& supplier, const Document& doc, Diagnostics& diags) {
+  std::vector<std::vector<PathStep>> paths;
+  for (const auto& f : supplier.fields) {
+    std::vector<PathStep> steps;
+    std::string problem = parse_path(f.column, steps);
+    if (!problem.empty()) {
+      YAML::Node where = lookup(doc.root(), {"fields", f.name, "column"});
+      diags.add(
+          doc.at(where, "fields." + f.name + ".column",
+                 "bad path '" + f.column + "': " + problem + " (paths look like sku, priceInfo.price, images[0].uri)",
+                 f.where));
+    }
+    paths.push_back(std::move(steps));
+  }
+  return paths;
+}
+
 // A record field and the path it is read from.
 struct Slot {
   std::size_t index;  // in the record
@@ -641,19 +659,7 @@ class NdjsonSource final : public SourceNode {
                                  supplier_doc_.root()));
       throw StartupError(diags);
     }
-    std::vector<std::vector<PathStep>> paths;
-    for (const auto& slot : slots_) {
-      std::vector<PathStep> steps;
-      std::string problem = parse_path(slot.rule->column, steps);
-      if (!problem.empty()) {
-        YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
-        diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column",
-                                   "bad path '" + slot.rule->column + "': " + problem +
-                                       " (paths look like sku, priceInfo.price, images[0].uri)",
-                                   slot.rule->where));
-      }
-      paths.push_back(std::move(steps));
-    }
+    std::vector<std::vector<PathStep>> paths = parse_paths(supplier_, supplier_doc_, diags);
     if (!diags.empty()) throw StartupError(diags);
 
     input_name_ = open_feed(input_, ctx.input, path_, id_);
@@ -819,6 +825,8 @@ class NdjsonSource final : public SourceNode {
 };
 
 NodeBody make(NodeBuildContext& ctx) {
+  // Paths are checked here too, so that `sluice check` finds a bad one without a feed.
+  if (ctx.supplier.feed.format == "ndjson") parse_paths(ctx.supplier, ctx.supplier_doc, ctx.diags);
   return std::make_unique<NdjsonSource>(ctx.entry.id, ctx.settings.string("path"), ctx.supplier, ctx.supplier_doc,
                                         ctx.schema);
 }

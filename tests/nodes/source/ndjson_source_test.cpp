@@ -455,8 +455,8 @@ TEST(NdjsonSource, TopLevelArrayWithBrokenStructureOrTooLargeIsAStartupError) {
             std::string::npos);
 }
 
-TEST(NdjsonSource, ABadPathIsAStartupErrorAtItsColumnInTheSupplierFile) {
-  Source s("{}\n", R"(supplier: t
+TEST(NdjsonSource, ABadPathIsAConfigurationErrorAtItsColumnInTheSupplierFile) {
+  auto supplier = test::load_supplier(R"(supplier: t
 currency: USD
 key: ok
 feed: {format: ndjson}
@@ -470,9 +470,13 @@ fields:
   g: {column: "x[0]y"}
   h: {column: "x[1234567890]"}
   i: {column: "[\"open"}
+  j: {column: ""}
   ok: {column: "x[0].y[\"z.w\"]"}
 )");
-  std::string t = startup_error(s);
+  ASSERT_TRUE(supplier->diags.empty()) << supplier->diags.format();
+  Schema schema;
+  test::BuiltNode node = test::build_node("id: read\ntype: ndjson_source\n", *supplier, schema);
+  std::string t = node.diags.format();  // found by `sluice check`, before any feed is read
   EXPECT_NE(t.find("supplier.yaml:6:15: fields.a.column: bad path 'x..y': expected a key at character 3"),
             std::string::npos)
       << t;
@@ -490,6 +494,7 @@ fields:
       << t;
   EXPECT_NE(t.find("fields.h.column: bad path 'x[1234567890]': the array index is too large"), std::string::npos) << t;
   EXPECT_NE(t.find("fields.i.column: bad path '[\"open': the quoted key is not closed"), std::string::npos) << t;
+  EXPECT_NE(t.find("fields.j.column: bad path '': the path is empty"), std::string::npos) << t;
   EXPECT_EQ(t.find("fields.ok"), std::string::npos) << t;
 }
 
