@@ -41,6 +41,16 @@ const ObjectSpec& feed_spec() {
        {},
        {},
        {"exact", "loose"}},
+      {"header",
+       Kind::choice,
+       "csv: first_row: the first row names the columns; none: every row is data and `columns` names them",
+       false,
+       "first_row",
+       {},
+       {},
+       {"first_row", "none"}},
+      {"columns", Kind::string_list,
+       "csv with header: none: the names of the feed's columns in order, which fields' `column` refers to"},
       {"extra_columns", Kind::string,
        "name of a field that receives the feed's unmapped columns as one JSON object; unset: they are dropped"},
       {"decimal_separator", Kind::character, "decimal separator of numbers in the feed", false, "'.'"},
@@ -82,6 +92,9 @@ const ObjectSpec& field_rule_spec() {
       {"currency_field", Kind::string,
        "money: field holding the currency code (e.g. Retail API's currencyCode); else the value may end in one, "
        "'15.00 USD', and a bare number is in the supplier's currency"},
+      {"default_currency", Kind::string,
+       "money with currency_field: the currency of rows whose currency field is empty; without it such rows are "
+       "rejected (currency)"},
       {"separator", Kind::character, "list: character between the items", false, "','"},
       {"items", Kind::choice, "list: type of each item", false, "string", {}, {}, {"string", "url"}},
       {"zone", Kind::string, "date, datetime, interval: UTC offset of values without one, e.g. +01:00 or Z"},
@@ -350,6 +363,24 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   s.feed.encoding = feed.string("encoding");
   s.feed.loose_headers = feed.string("headers") == "loose";
   s.feed.extra_field = feed.string("extra_columns");
+  s.feed.header_row = feed.string("header") != "none";
+  s.feed.columns = feed.string_list("columns");
+  if (!s.feed.header_row && s.feed.format == "csv" && !feed.has("columns"))
+    diags.add(doc.at(feed.node("header"), "feed.header",
+                     "a feed without a header row needs feed.columns, the names of its columns in order"));
+  if ((s.feed.header_row || s.feed.format != "csv") && feed.has("columns"))
+    diags.add(doc.at(feed.node("columns"), "feed.columns", "applies only to csv feeds with header: none"));
+  if (feed.has("header") && s.feed.format != "csv")
+    diags.add(doc.at(feed.node("header"), "feed.header", "applies only to format csv"));
+  for (std::size_t i = 0; i < s.feed.columns.size(); ++i) {
+    const std::string& name = s.feed.columns[i];
+    const YAML::Node where = feed.node("columns")[i];
+    const std::string path = "feed.columns[" + std::to_string(i) + "]";
+    if (name.empty()) diags.add(doc.at(where, path, "a column name cannot be empty"));
+    if (std::find(s.feed.columns.begin(), s.feed.columns.begin() + static_cast<std::ptrdiff_t>(i), name) !=
+        s.feed.columns.begin() + static_cast<std::ptrdiff_t>(i))
+      diags.add(doc.at(where, path, "column '" + name + "' is named twice"));
+  }
   if (s.feed.format == "ndjson" && s.feed.encoding != "utf-8")
     diags.add(doc.at(feed.node("encoding"), "feed.encoding", "NDJSON is always UTF-8 (RFC 8259)"));
   s.feed.decimal_separator = feed.character("decimal_separator");
@@ -393,6 +424,13 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
     r.map = f.string_map("map");
     r.pattern = f.string("pattern");
     r.currency_field = f.string("currency_field");
+    r.default_currency = f.string("default_currency");
+    if (f.has("default_currency") && r.currency_field.empty())
+      diags.add(doc.at(f.node("default_currency"), path + ".default_currency",
+                       "'default_currency' applies only to money fields with a currency_field"));
+    else if (f.has("default_currency") && currency_exponent(r.default_currency) < 0)
+      diags.add(doc.at(f.node("default_currency"), path + ".default_currency",
+                       "unknown currency '" + r.default_currency + "' (expected an ISO 4217 code such as EUR or USD)"));
     r.separator = f.character("separator");
     r.items = f.string("items") == "url" ? FieldType::url : FieldType::string;
     r.end_of_day = f.boolean("end_of_day");

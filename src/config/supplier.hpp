@@ -43,6 +43,7 @@ struct FieldRule {
   std::vector<std::string> null_values;                  // this column's texts for 'no value', beside the feed's
   std::string pattern;                                   // RE2, whole value must match
   std::string currency_field;                            // money: field holding the currency code
+  std::string default_currency;                          // money: when currency_field is empty; else rejected
   char separator = ',';                                  // list: between items
   FieldType items = FieldType::string;                   // list: string or url
   std::optional<std::int32_t> zone_offset;               // date/datetime: zone of values without one, seconds
@@ -87,8 +88,10 @@ struct FeedSettings {
   char quote = '"';
   char escape = '\0';
   std::string encoding = "utf-8";
-  bool loose_headers = false;  // match headers ignoring case, '_' vs ' ', and "Label [name]" forms
-  std::string extra_field;     // unmapped columns go into this field as a JSON object; empty: dropped
+  bool loose_headers = false;        // match headers ignoring case, '_' vs ' ', and "Label [name]" forms
+  bool header_row = true;            // csv: the first row names the columns; else `columns` does
+  std::vector<std::string> columns;  // csv without a header row: the names of its columns, in order
+  std::string extra_field;           // unmapped columns go into this field as a JSON object; empty: dropped
   char decimal_separator = '.';
   char thousands_separator = '\0';
   std::vector<std::string> null_values;

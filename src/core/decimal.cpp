@@ -132,7 +132,7 @@ Decimal Decimal::from_units(std::int64_t units, int scale) {
   return Decimal(units, scale);
 }
 
-ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousands_sep) {
+ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousands_sep, Exponent exponent) {
   if (decimal_sep == '\0' || is_reserved(decimal_sep) || is_reserved(thousands_sep) || decimal_sep == thousands_sep) {
     return ParseResult::failure("invalid decimal separator configuration");
   }
@@ -194,6 +194,43 @@ ParseResult Decimal::parse(std::string_view text, char decimal_sep, char thousan
       ++scale;
     }
     if (scale == 0) return parse_error(text, "no digits after the decimal separator");
+  }
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    const std::size_t marker = pos++;
+    bool negative_exponent = false;
+    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) negative_exponent = text[pos++] == '-';
+    // Saturates far beyond any usable exponent, so its size costs nothing whatever the digits.
+    constexpr long exponent_cap = 1000;
+    long power = 0;
+    const std::size_t first_digit = pos;
+    for (; pos < text.size() && is_digit(text[pos]); ++pos)
+      power = std::min(exponent_cap, power * 10 + (text[pos] - '0'));
+    if (pos == first_digit || pos != text.size()) return parse_error(text, "malformed exponent " + position(marker));
+    if (exponent == Exponent::refused) {
+      return parse_error(text,
+                         "exponent notation (" + position(marker) + ") is not accepted; write the number out in full");
+    }
+    long new_scale = scale + (negative_exponent ? power : -power);
+    if (magnitude == 0) {
+      new_scale = std::clamp(new_scale, 0L, static_cast<long>(max_scale));
+    } else {
+      // Trailing zeros of the digits absorb an exponent that would otherwise give too many decimals.
+      while (new_scale > max_scale && magnitude % 10 == 0) {
+        magnitude /= 10;
+        --new_scale;
+      }
+      if (new_scale > max_scale) {
+        return parse_error(text, "more than " + std::to_string(max_scale) + " fractional digits");
+      }
+      if (new_scale < 0) {
+        // int64 holds 19 digits, so a larger shift of a non-zero value cannot fit.
+        if (new_scale < -19) return out_of_range();
+        magnitude *= detail::pow10_128(static_cast<int>(-new_scale));
+        if (magnitude > limit) return out_of_range();
+        new_scale = 0;
+      }
+    }
+    scale = static_cast<int>(new_scale);
   }
   if (pos != text.size()) return parse_error(text, "unexpected character " + position(pos));
 

@@ -52,9 +52,16 @@ class Decimal {
   // separator are more often truncated or mis-split than deliberately terse. Leading zeros are
   // accepted ("007.50" is 7.50). When thousands_sep is not '\0' it may group the integer digits, and
   // then every group after the first must have exactly three digits ("1.234.567,89"). Anything else
-  // (whitespace, exponents, "NaN", a value outside int64 units) yields an error message.
+  // (whitespace, "NaN", a value outside int64 units) yields an error message.
   // decimal_sep and thousands_sep must differ and must not be digits or signs.
-  static ParseResult parse(std::string_view text, char decimal_sep = '.', char thousands_sep = '\0');
+  //
+  // Exponent notation ("1.5E3", "1e-2") is an error saying so, unless `exponent` is Exponent::exact:
+  // then the value is exact (1e-2 is 0.01 with scale 2, 1.50E1 is 15.0), as long as it fits int64
+  // units with at most max_scale fractional digits; the exponent's size is checked before any work
+  // proportional to it, so "1e999999" is a quick error.
+  enum class Exponent { refused, exact };
+  static ParseResult parse(std::string_view text, char decimal_sep = '.', char thousands_sep = '\0',
+                           Exponent exponent = Exponent::refused);
 
   std::int64_t units() const { return units_; }
   int scale() const { return scale_; }

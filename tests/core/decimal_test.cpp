@@ -198,6 +198,52 @@ TEST(DecimalParse, ErrorMessagesNameTheInput) {
   EXPECT_NE(control.error.find("\\x01"), std::string::npos) << control.error;
 }
 
+TEST(DecimalParse, ExponentNotationIsRefusedBySayingSo) {
+  const ParseResult r = Decimal::parse("1E-2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("exponent notation (at position 1) is not accepted"), std::string::npos) << r.error;
+}
+
+void expect_exact(std::string_view text, std::int64_t units, int scale, char decimal_sep = '.') {
+  const ParseResult r = Decimal::parse(text, decimal_sep, '\0', Decimal::Exponent::exact);
+  ASSERT_TRUE(r.ok()) << "\"" << text << "\": " << r.error;
+  EXPECT_EQ(r->units(), units) << text;
+  EXPECT_EQ(r->scale(), scale) << text;
+}
+
+std::string exact_error(std::string_view text) {
+  const ParseResult r = Decimal::parse(text, '.', '\0', Decimal::Exponent::exact);
+  EXPECT_FALSE(r.ok()) << "\"" << text << "\" parsed as " << (r ? r->to_string() : "");
+  return r.error;
+}
+
+TEST(DecimalParse, ExponentNotationIsExactWhenAllowed) {
+  expect_exact("1E-2", 1, 2);  // 0.01 exactly, not the double nearest to it
+  expect_exact("1e-2", 1, 2);
+  expect_exact("1.5E3", 1500, 0);
+  expect_exact("1.50E1", 150, 1);
+  expect_exact("1E+2", 100, 0);
+  expect_exact("-2.5e-1", -25, 2);
+  expect_exact("12,5E1", 125, 0, ',');
+  expect_exact("15.00", 1500, 2);  // plain numbers are unchanged
+  expect_exact("100E-20", 1, 18);  // trailing zeros absorb what would pass the 18 decimals
+  expect_exact("9.223372036854775807E18", kMax, 0);
+  expect_exact("1E-18", 1, 18);
+  expect_exact("0E-40", 0, 18);
+  expect_exact("0E999999999999999999999", 0, 0);  // zero stays zero, however large the exponent
+}
+
+TEST(DecimalParse, ExponentOutOfRangeIsAQuickErrorNotAHugeNumber) {
+  EXPECT_NE(exact_error("1e999999").find("out of range"), std::string::npos);
+  EXPECT_NE(exact_error("1e99999999999999999999999999999999").find("out of range"), std::string::npos);
+  EXPECT_NE(exact_error("9.223372036854775808E18").find("out of range"), std::string::npos);
+  EXPECT_NE(exact_error("1E20").find("out of range"), std::string::npos);
+  EXPECT_NE(exact_error("1E-19").find("more than 18 fractional digits"), std::string::npos);
+  EXPECT_NE(exact_error("1e-999999").find("more than 18 fractional digits"), std::string::npos);
+  for (const std::string_view bad : {"1e", "1e+", "1E-", "1e5x", "1e 5", "1e5.0", "e5", "1ee5", "1e--5"})
+    EXPECT_NE(exact_error(bad), "") << bad;
+}
+
 TEST(DecimalParse, CustomSeparators) {
   expect_parses("1.234.567,89", 123456789, 2, ',', '.');
   expect_parses("1,234,567.89", 123456789, 2, '.', ',');

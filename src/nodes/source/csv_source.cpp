@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "core/json_writer.hpp"
 #include "nodes/source/assemble.hpp"
@@ -30,11 +31,11 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// Header names as loose matching sees them: lower case, '_' and '-' as spaces, spaces collapsed.
+// Header names as loose matching sees them: lower case, '_', '-' and tab as spaces, spaces collapsed and trimmed.
 std::string loose(std::string_view h) {
   std::string out;
   for (char c : h) {
-    char l = (c == '_' || c == '-') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    char l = (c == '_' || c == '-' || c == '\t') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (l == ' ' && (out.empty() || out.back() == ' ')) continue;
     out.push_back(l);
   }
@@ -48,6 +49,51 @@ std::string_view bracketed(std::string_view h) {
   std::size_t open = h.rfind('[');
   if (open == std::string_view::npos || open == 0) return {};
   return h.substr(open + 1, h.size() - open - 2);
+}
+
+// Positions of the header names that a field's column (or one of its aliases) names. Exact matching
+// compares names as written, spaces included, so that `column: " sku"` means that header and no other.
+std::vector<std::size_t> find_columns(const FieldRule& f, const std::vector<std::string>& header, bool loose_headers) {
+  std::vector<std::string> names{f.column};
+  names.insert(names.end(), f.aliases.begin(), f.aliases.end());
+  std::vector<std::size_t> hits;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const std::string& h = header[i];
+    for (const auto& name : names) {
+      bool match = h == name;
+      if (!match && loose_headers) {
+        std::string want = loose(name);
+        match = loose(h) == want || (!bracketed(h).empty() && loose(bracketed(h)) == want);
+      }
+      if (match) {
+        hits.push_back(i);
+        break;
+      }
+    }
+  }
+  return hits;
+}
+
+// The names under which a row's cells appear in JSON objects (`extra`, rejects' raw): the header names,
+// made unique and non-empty so no key is lost or ambiguous. An empty name becomes column_<position>, a
+// repeated one name#2, name#3, ..., skipping names the header itself uses.
+std::vector<std::string> unique_keys(const std::vector<std::string>& header) {
+  std::set<std::string> taken(header.begin(), header.end());
+  std::set<std::string> given;
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const std::string& h = header[i];
+    if (!h.empty() && given.insert(h).second) {
+      keys.push_back(h);
+      continue;
+    }
+    std::string base = h.empty() ? "column_" + std::to_string(i + 1) : h;
+    std::string key = base;
+    for (int n = 2; key.empty() || taken.count(key) || given.count(key); ++n) key = base + "#" + std::to_string(n);
+    given.insert(key);
+    keys.push_back(std::move(key));
+  }
+  return keys;
 }
 
 class CsvSource final : public SourceNode {
@@ -90,29 +136,40 @@ class CsvSource final : public SourceNode {
       throw StartupError(diags);
     }
 
-    CsvRecord head;
-    if (!reader_->next(head)) {
-      diags.add(Diagnostic{input_name_, 0, 0, "", "the feed is empty: expected a header row"});
-      throw StartupError(diags);
+    if (supplier_.feed.header_row) {
+      CsvRecord head;
+      if (!reader_->next(head)) {
+        diags.add(Diagnostic{input_name_, 0, 0, "", "the feed is empty: expected a header row"});
+        throw StartupError(diags);
+      }
+      if (head.error != CsvErrorCode::none) {
+        if (head.error == CsvErrorCode::invalid_utf8) head.message += encoding_hint();
+        diags.add(Diagnostic{input_name_, static_cast<int>(head.line), 1, "header", head.message});
+        throw StartupError(diags);
+      }
+      header_ = std::make_shared<const std::vector<std::string>>(std::move(head.fields));
+    } else {
+      header_ = std::make_shared<const std::vector<std::string>>(supplier_.feed.columns);
     }
-    if (head.error != CsvErrorCode::none) {
-      diags.add(Diagnostic{input_name_, static_cast<int>(head.line), 1, "header", head.message});
-      throw StartupError(diags);
-    }
-    auto header = std::make_shared<std::vector<std::string>>();
-    for (auto& h : head.fields) header->push_back(trim(h));
-    header_ = header;
+    keys_ = std::make_shared<const std::vector<std::string>>(unique_keys(*header_));
 
     std::vector<bool> used(header_->size(), false);
     for (auto& slot : slots_) {
       const auto& column = slot.rule->column;
       YAML::Node where = lookup(supplier_doc_.root(), {"fields", slot.rule->name, "column"});
-      std::vector<std::size_t> hits = find_column(*slot.rule);
+      std::vector<std::size_t> hits = find_columns(*slot.rule, *header_, supplier_.feed.loose_headers);
       if (hits.empty()) {
         std::string msg = "column '" + column + "'";
         for (const auto& a : slot.rule->aliases) msg += " (or '" + a + "')";
-        msg += " is not in the header of " + input_name_;
+        msg += supplier_.feed.header_row ? " is not in the header of " + input_name_
+                                         : std::string(" is not in feed.columns");
         msg += "; closest header names: " + closest(column, 3);
+        for (const auto& h : *header_)
+          if (h != column && trim(h) == trim(column)) {
+            msg +=
+                " ('" + h + "' differs only in spaces around it: names match as written unless feed.headers is loose)";
+            break;
+          }
         diags.add(supplier_doc_.at(where, "fields." + slot.rule->name + ".column", msg, slot.rule->where));
         continue;
       }
@@ -140,7 +197,7 @@ class CsvSource final : public SourceNode {
     for (std::size_t i = 0; i < header_->size(); ++i) {
       if (used[i]) continue;
       std::string key;
-      append_json_string(key, (*header_)[i]);
+      append_json_string(key, (*keys_)[i]);
       extras_.push_back({i, key + ":"});
     }
     width_ = schema_.size();  // final by now: later nodes have added the fields they produce
@@ -149,7 +206,7 @@ class CsvSource final : public SourceNode {
   void abort() override { input_.abort(); }
 
   bool next(Batch& out, std::size_t max_records) override {
-    out.raw_header = header_;
+    out.raw_header = keys_;
     std::size_t n = 0;
     CsvRecord rec;
     // Rows held by the assembler count as read once they are handed on; stop at a full batch of output.
@@ -165,7 +222,8 @@ class CsvSource final : public SourceNode {
       }
       if (rec.fields.size() != header_->size()) {
         out.rejects.push_back(Reject{rec.line, id_, "ragged_row",
-                                     "row has " + std::to_string(rec.fields.size()) + " fields, the header has " +
+                                     "row has " + std::to_string(rec.fields.size()) + " fields, " +
+                                         (supplier_.feed.header_row ? "the header has " : "feed.columns names ") +
                                          std::to_string(header_->size()),
                                      std::move(rec.fields)});
         continue;
@@ -229,28 +287,6 @@ class CsvSource final : public SourceNode {
     std::vector<std::size_t> more{};  // list fields: further columns with the same name
   };
 
-  // Header positions that the field's column (or one of its aliases) names.
-  std::vector<std::size_t> find_column(const FieldRule& f) const {
-    std::vector<std::string> names{f.column};
-    names.insert(names.end(), f.aliases.begin(), f.aliases.end());
-    std::vector<std::size_t> hits;
-    for (std::size_t i = 0; i < header_->size(); ++i) {
-      const std::string& h = (*header_)[i];
-      for (const auto& name : names) {
-        bool match = h == name;
-        if (!match && supplier_.feed.loose_headers) {
-          std::string want = loose(name);
-          match = loose(h) == want || (!bracketed(h).empty() && loose(bracketed(h)) == want);
-        }
-        if (match) {
-          hits.push_back(i);
-          break;
-        }
-      }
-    }
-    return hits;
-  }
-
   // What an invalid_utf8 reject adds to the reader's "invalid UTF-8 at byte N of field M": after transcoding,
   // the bad byte stands for one the declared encoding cannot decode (see TranscodingInput).
   std::string encoding_hint() const {
@@ -294,13 +330,27 @@ class CsvSource final : public SourceNode {
   std::string input_name_;
   std::optional<std::uint64_t> total_;
   std::unique_ptr<CsvReader> reader_;
-  std::shared_ptr<const std::vector<std::string>> header_;
+  std::shared_ptr<const std::vector<std::string>> header_;  // names as in the feed (or feed.columns)
+  std::shared_ptr<const std::vector<std::string>> keys_;    // unique names for JSON objects
 };
 
 NodeBody make(NodeBuildContext& ctx) {
   if (ctx.supplier.feed.format != "csv")
     ctx.error(ctx.entry.settings["type"], "type",
               "the supplier's feed format is '" + ctx.supplier.feed.format + "', not csv");
+  // What can be known without the feed is checked here, so that `sluice check` finds it too.
+  const Document& doc = ctx.supplier_doc;
+  for (const auto& f : ctx.supplier.fields) {
+    const std::string path = "fields." + f.name + ".column";
+    const YAML::Node where = lookup(doc.root(), {"fields", f.name, "column"});
+    if (f.column.empty() || std::find(f.aliases.begin(), f.aliases.end(), std::string()) != f.aliases.end()) {
+      ctx.diags.add(doc.at(where, path, "a column name cannot be empty", f.where));
+      continue;
+    }
+    if (!ctx.supplier.feed.header_row && !ctx.supplier.feed.columns.empty() &&
+        find_columns(f, ctx.supplier.feed.columns, ctx.supplier.feed.loose_headers).empty())
+      ctx.diags.add(doc.at(where, path, "column '" + f.column + "' is not in feed.columns", f.where));
+  }
   return std::make_unique<CsvSource>(ctx.entry.id, ctx.settings.string("path"), ctx.supplier, ctx.supplier_doc,
                                      ctx.schema);
 }
@@ -314,7 +364,8 @@ const NodeType& csv_source_type() {
       true,
       "Reads a CSV feed (RFC 4180, dialect and encoding from the supplier's `feed` section; Latin-1, "
       "Windows-1252 and UTF-16 are transcoded to UTF-8) in constant memory; maps columns to fields by header "
-      "name (exact or loose, with aliases), keeps unmapped columns in `extra_columns` if asked, and puts variant, "
+      "name (exact or loose, with aliases; feed.columns names them when header: none), keeps unmapped columns in "
+      "`extra_columns` if asked, and puts variant, "
       "image-only and parent rows together as `variants` says. Broken rows (ragged, bad quoting, invalid UTF-8, "
       "NUL bytes, oversized) are rejected with their line number.",
       &spec,

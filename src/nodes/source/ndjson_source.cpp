@@ -9,6 +9,7 @@
 
 #include "nodes/source/assemble.hpp"
 #include "nodes/source/fd_input.hpp"
+#include "nodes/source/transcode.hpp"
 
 namespace sluice {
 namespace {
@@ -160,6 +161,24 @@ std::string parse_path(std::string_view text, std::vector<PathStep>& steps) {
   return {};
 }
 
+// The path of every field, in field order; a path that does not parse is reported at its `column`.
+std::vector<std::vector<PathStep>> parse_paths(const Supplier& supplier, const Document& doc, Diagnostics& diags) {
+  std::vector<std::vector<PathStep>> paths;
+  for (const auto& f : supplier.fields) {
+    std::vector<PathStep> steps;
+    std::string problem = parse_path(f.column, steps);
+    if (!problem.empty()) {
+      YAML::Node where = lookup(doc.root(), {"fields", f.name, "column"});
+      diags.add(
+          doc.at(where, "fields." + f.name + ".column",
+                 "bad path '" + f.column + "': " + problem + " (paths look like sku, priceInfo.price, images[0].uri)",
+                 f.where));
+    }
+    paths.push_back(std::move(steps));
+  }
+  return paths;
+}
+
 // A record field and the path it is read from.
 struct Slot {
   std::size_t index;  // in the record
@@ -234,6 +253,7 @@ class RecordMapper {
     std::vector<std::pair<std::size_t, std::uint32_t>> indexes;
     std::vector<std::size_t> slots;  // fields whose path ends here
     std::uint64_t seen = 0;          // stamp of the last text that had a value here
+    std::string path;                // the path to here, for messages
   };
 
   std::uint32_t add_child(std::uint32_t node, const PathStep& step) {
@@ -242,11 +262,17 @@ class RecordMapper {
     for (const auto& [k, n] : nodes_[node].indexes)
       if (step.is_index && k == step.index) return n;
     auto next = static_cast<std::uint32_t>(nodes_.size());
-    if (step.is_index)
+    std::string path = nodes_[node].path;
+    if (step.is_index) {
       nodes_[node].indexes.emplace_back(step.index, next);
-    else
+      path += "[" + std::to_string(step.index) + "]";
+    } else {
       nodes_[node].keys.emplace_back(step.key, next);
+      bool plain = !step.key.empty() && step.key.find_first_of(".[]\"") == std::string::npos;
+      path += plain ? (path.empty() ? "" : ".") + step.key : "[\"" + step.key + "\"]";
+    }
     nodes_.emplace_back();
+    nodes_[next].path = std::move(path);
     return next;
   }
 
@@ -270,6 +296,7 @@ class RecordMapper {
       if (auto e = std::move(item).get(field)) return json_error(e);
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return json_error(e);
+      if (key.find('\0') != std::string_view::npos) return nul_error(nullptr);
       if (!walk_value(field.value(), child(node, key), depth)) return false;
     }
     return true;
@@ -291,6 +318,12 @@ class RecordMapper {
     std::string_view token = value.raw_json_token();
     od::json_type type{};
     if (auto e = value.type().get(type)) return json_error(e, token.data());
+    if (node != none && type != od::json_type::null) {
+      // A path that goes on through this value needs an object (for a key) or an array (for an index)
+      // here; anything else would leave its fields null without a word.
+      if (type != od::json_type::object) wrong_container(node, nodes_[node].keys, "an object", type);
+      if (type != od::json_type::array) wrong_container(node, nodes_[node].indexes, "an array", type);
+    }
     switch (type) {
       case od::json_type::object:
       case od::json_type::array: {
@@ -313,6 +346,7 @@ class RecordMapper {
       case od::json_type::string: {
         std::string_view s;
         if (auto e = value.get_string().get(s)) return json_error(e, token.data());
+        if (s.find('\0') != std::string_view::npos) return nul_error(token.data());
         if (node != none) assign(node, s, true);
         return true;
       }
@@ -368,15 +402,41 @@ class RecordMapper {
   }
 
   // Every unusable mapped value is named, like validate does; the code is that of the first.
-  void problem(std::uint32_t node, std::string code, const std::string& message) {
-    for (std::size_t s : nodes_[node].slots) {
-      const FieldRule& f = *slots_[s].rule;
-      std::string text = "field '" + f.name + "' (column '" + f.column + "'): " + message;
-      if (!problem_)
-        problem_ = RejectReason{code, std::move(text)};
-      else
-        problem_->message += "; " + text;
-    }
+  void problem(std::uint32_t node, const std::string& code, const std::string& message) {
+    for (std::size_t s : nodes_[node].slots) problem_slot(s, code, message);
+  }
+
+  void problem_slot(std::size_t slot, const std::string& code, const std::string& message) {
+    const FieldRule& f = *slots_[slot].rule;
+    std::string text = "field '" + f.name + "' (column '" + f.column + "'): " + message;
+    if (!problem_)
+      problem_ = RejectReason{code, std::move(text)};
+    else
+      problem_->message += "; " + text;
+  }
+
+  // The fields whose paths continue through `children` cannot be read: the value here is not the
+  // container they need.
+  template <class Children>
+  void wrong_container(std::uint32_t node, const Children& children, const char* needed, od::json_type got) {
+    std::vector<std::size_t> slots;
+    for (const auto& child : children) collect_slots(child.second, slots);
+    for (std::size_t s : slots)
+      problem_slot(s, "type",
+                   "expected " + std::string(needed) + " at '" + nodes_[node].path + "', got " + type_name(got));
+  }
+
+  void collect_slots(std::uint32_t node, std::vector<std::size_t>& out) const {
+    const PathNode& n = nodes_[node];
+    out.insert(out.end(), n.slots.begin(), n.slots.end());
+    for (const auto& k : n.keys) collect_slots(k.second, out);
+    for (const auto& i : n.indexes) collect_slots(i.second, out);
+  }
+
+  // A NUL character has no place in product data and PostgreSQL's text cannot hold it: the row is
+  // rejected, as csv_source rejects a NUL byte.
+  bool nul_error(const char* where) {
+    return json_error("nul_byte", "a string holds a NUL character (\\u0000)", where);
   }
 
   // where: the token the error is about; without it, map() asks the parser where it stopped.
@@ -454,6 +514,12 @@ class LineReader {
       }
       read_more();
     }
+  }
+
+  // The first n bytes of the input (fewer if it is shorter), read but not consumed; before next() only.
+  std::string_view head(std::size_t n) {
+    while (end_ - begin_ < n && !eof_) read_more();
+    return std::string_view(buf_.data() + begin_, std::min(n, end_ - begin_));
   }
 
   std::string_view text() const { return text_; }
@@ -576,16 +642,7 @@ void check_supplier(const std::string& id, const Supplier& supplier, const Docum
                               supplier_doc.root()));
     return;
   }
-  for (const auto& rule : supplier.fields) {
-    std::vector<PathStep> steps;
-    std::string problem = parse_path(rule.column, steps);
-    if (problem.empty()) continue;
-    YAML::Node where = lookup(supplier_doc.root(), {"fields", rule.name, "column"});
-    diags.add(supplier_doc.at(
-        where, "fields." + rule.name + ".column",
-        "bad path '" + rule.column + "': " + problem + " (paths look like sku, priceInfo.price, images[0].uri)",
-        rule.where));
-  }
+  parse_paths(supplier, supplier_doc, diags);
 }
 
 class NdjsonSource final : public SourceNode {
@@ -609,21 +666,18 @@ class NdjsonSource final : public SourceNode {
     Diagnostics diags;
     check_supplier(id_, supplier_, supplier_doc_, diags);  // reported by the factory already, when checked
     if (!diags.empty()) throw StartupError(diags);
-    std::vector<std::vector<PathStep>> paths;
-    for (const auto& slot : slots_) {
-      std::vector<PathStep> steps;
-      parse_path(slot.rule->column, steps);
-      paths.push_back(std::move(steps));
-    }
+    std::vector<std::vector<PathStep>> paths = parse_paths(supplier_, supplier_doc_, diags);
 
     input_name_ = open_feed(input_, ctx.input, path_, id_);
     total_ = input_.size();
     mapper_ = std::make_unique<RecordMapper>(slots_, paths, supplier_.feed.null_values, max_depth_);
     width_ = schema_.size();  // final by now: later nodes have added the fields they produce
-    if (top_level_array_)
+    if (top_level_array_) {
       read_array();
-    else
+    } else {
       lines_ = std::make_unique<LineReader>(input_, max_line_);
+      refuse_other_encodings(lines_->head(4));
+    }
   }
 
   void abort() override { input_.abort(); }
@@ -700,6 +754,20 @@ class NdjsonSource final : public SourceNode {
     assembler_.add(std::move(r), out);
   }
 
+  // UTF-16 or UTF-32 read as UTF-8 is garbage on every line; each would be rejected and the run would
+  // still succeed with nothing imported, so the feed is refused before any row is read.
+  void refuse_other_encodings(std::string_view head) {
+    if (auto encoding = utf16_or_utf32_start(head)) {
+      Diagnostics diags;
+      const std::string name = encoding->substr(0, encoding->find(' '));
+      diags.add(Diagnostic{input_name_, 0, 0, "",
+                           "the feed is " + *encoding +
+                               ", but NDJSON must be UTF-8 (RFC 8259); convert it first, e.g. " + "iconv -f " + name +
+                               " -t UTF-8"});
+      throw StartupError(diags);
+    }
+  }
+
   // The whole feed is one array: read it (it is capped), then find its elements, so that a feed
   // whose structure is broken is refused before any record is processed.
   void read_array() {
@@ -726,6 +794,7 @@ class NdjsonSource final : public SourceNode {
       if (document_.size() > max_array_) too_big("more than " + std::to_string(max_array_));
     }
     if (input_.aborted()) return;  // next() hands on nothing
+    refuse_other_encodings(document_);
     total_ = document_.size();
     if (auto problem = split_array(document_, elements_)) {
       auto [offset, message] = *problem;
@@ -779,9 +848,10 @@ const NodeType& ndjson_source_type() {
       "1-based position in the array. A field's column is a path into the object: sku, priceInfo.price, "
       "images[0].uri, [\"key.with.dots\"]. A missing key or null gives a null field (so do the feed's null_values "
       "for strings); numbers keep their exact text; true/false become text. Lines that are not one valid JSON "
-      "object are rejected on their own (invalid_json, invalid_utf8, too_deep, record_too_large); so are lines "
-      "where a mapped path holds an object or array (type) or appears twice (duplicate_key). Rejects carry the "
-      "whole line as raw.line.",
+      "object are rejected on their own (invalid_json, invalid_utf8, too_deep, record_too_large), as are lines "
+      "with a string holding \\u0000 (nul_byte), where a mapped path holds an object or array or passes through "
+      "a value that is not the object or array it needs (type), or appears twice (duplicate_key). Rejects carry "
+      "the whole line as raw.line. A feed that starts as UTF-16 or UTF-32 is refused at start-up.",
       &spec,
       "id: read\ntype: ndjson_source\n",
       &make,

@@ -124,6 +124,22 @@ void refuse_utf8_content(std::string_view data, bool complete, Encoding declared
 
 }  // namespace
 
+std::optional<std::string> utf16_or_utf32_start(std::string_view head) {
+  const auto b = [&](std::size_t i) { return i < head.size() ? static_cast<unsigned char>(head[i]) : 0x100; };
+  if (b(0) == 0xFF && b(1) == 0xFE && b(2) == 0 && b(3) == 0)
+    return "UTF-32LE (it starts with the byte-order mark FF FE 00 00)";
+  if (b(0) == 0 && b(1) == 0 && b(2) == 0xFE && b(3) == 0xFF)
+    return "UTF-32BE (it starts with the byte-order mark 00 00 FE FF)";
+  if (b(0) == 0xFF && b(1) == 0xFE) return "UTF-16LE (it starts with the byte-order mark FF FE)";
+  if (b(0) == 0xFE && b(1) == 0xFF) return "UTF-16BE (it starts with the byte-order mark FE FF)";
+  const char* interleaved = " without a byte-order mark (its first bytes are ASCII with NUL bytes between)";
+  if (b(0) != 0 && b(0) < 0x80 && b(1) == 0 && b(2) == 0 && b(3) == 0) return "UTF-32LE" + std::string(interleaved);
+  if (b(0) == 0 && b(1) == 0 && b(2) == 0 && b(3) != 0 && b(3) < 0x80) return "UTF-32BE" + std::string(interleaved);
+  if (b(0) != 0 && b(0) < 0x80 && b(1) == 0) return "UTF-16LE" + std::string(interleaved);
+  if (b(0) == 0 && b(1) != 0 && b(1) < 0x80) return "UTF-16BE" + std::string(interleaved);
+  return std::nullopt;
+}
+
 std::optional<Encoding> parse_encoding(std::string_view name) {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(),

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <streambuf>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,11 @@ enum class Encoding { utf8, latin1, windows1252, utf16 };
 // "utf-16".
 std::optional<Encoding> parse_encoding(std::string_view name);
 std::string_view to_string(Encoding encoding);  // "utf-8", "latin-1", "windows-1252", "utf-16"
+
+// The encoding of a text that starts as UTF-16 or UTF-32 would, with what gave it away: a byte-order mark,
+// or NUL bytes between ASCII characters (no UTF-8 text starts with a NUL). Nothing for anything else.
+// head is the first bytes of the text; four are enough.
+std::optional<std::string> utf16_or_utf32_start(std::string_view head);
 
 // Thrown by TranscodingInput::start when the feed's first bytes contradict the declared encoding.
 struct EncodingError : std::runtime_error {

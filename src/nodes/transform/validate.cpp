@@ -53,17 +53,35 @@ bool is_currency_code(std::string_view c) {
   return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
 }
 
+// "1E-2", "-1.5e+3": a number written with an exponent, which a number's message should explain.
+bool has_exponent(std::string_view s) {
+  std::size_t e = s.find_first_of("eE");
+  return e != std::string_view::npos && e > 0 && s[e - 1] >= '0' && s[e - 1] <= '9';
+}
+
+// Decimal::parse's reason without its leading 'invalid decimal "<text>": ', which the message shows already.
+std::string parse_reason(const std::string& error) {
+  std::size_t cut = error.find("\": ");
+  return cut == std::string::npos ? error : error.substr(cut + 3);
+}
+
 class Validate final : public TransformNode {
  public:
   Validate(std::string id, const Supplier& supplier, Schema& schema) : id_(std::move(id)), supplier_(supplier) {
     for (const auto& f : supplier.fields) {
-      Rule rule{schema.add(f.name), &f, {}, {}, {}};
+      Rule rule{schema.add(f.name), &f, {}, {}, {}, nullptr};
       if (!f.pattern.empty()) rule.pattern = std::make_shared<RE2>(f.pattern, RE2::Quiet);
       if (f.type == FieldType::money) rule.currency_out = schema.add(f.name + "_currency");
       rules_.push_back(std::move(rule));
     }
     for (auto& rule : rules_)
-      if (!rule.rule->currency_field.empty()) rule.currency_in = schema.add(rule.rule->currency_field);
+      if (!rule.rule->currency_field.empty()) {
+        rule.currency_in = schema.add(rule.rule->currency_field);
+        rule.currency_rule = supplier.field(rule.rule->currency_field);
+      }
+    // JSON numbers are exact in any notation; in a delimited feed an exponent is spreadsheet damage
+    // ("8.84777E+11" has lost digits), so it is refused there.
+    exponent_ = supplier.feed.format == "ndjson" ? Decimal::Exponent::exact : Decimal::Exponent::refused;
     for (const auto& c : supplier.checks) checks_.push_back({schema.add(c.left), schema.add(c.right), &c});
   }
 
@@ -78,6 +96,7 @@ class Validate final : public TransformNode {
     std::shared_ptr<const RE2> pattern;       // compiled once per run; RE2 is thread-safe for matching
     std::optional<std::size_t> currency_out;  // money: <field>_currency
     std::optional<std::size_t> currency_in;   // money: the currency_field
+    const FieldRule* currency_rule;           // money: the currency_field's rule, for messages
   };
   struct Check {
     std::size_t left, right;
@@ -171,11 +190,12 @@ class Validate final : public TransformNode {
         }
         case FieldType::integer:
         case FieldType::decimal: {
-          auto parsed = Decimal::parse(*text, supplier_.feed.decimal_separator, supplier_.feed.thousands_separator);
+          auto parsed =
+              Decimal::parse(*text, supplier_.feed.decimal_separator, supplier_.feed.thousands_separator, exponent_);
           if (!parsed.value) {
             fail(f, "type",
                  std::string("expected ") + (f.type == FieldType::integer ? "an integer" : "a decimal number") +
-                     ", got " + shown(*text));
+                     ", got " + shown(*text) + (has_exponent(*text) ? ": " + parse_reason(parsed.error) : ""));
             break;
           }
           Decimal d = *parsed.value;
@@ -237,7 +257,18 @@ class Validate final : public TransformNode {
     std::string_view number = trim_spaces(text);
     std::string code;
     if (rule.currency_in) {
-      if (const auto* c = std::get_if<std::string>(&r.values[*rule.currency_in])) code = *c;
+      // An amount without its currency is not priced as the supplier's: a EUR price read as USD is
+      // wrong by the exchange rate, and nothing downstream could tell.
+      if (const auto* c = std::get_if<std::string>(&r.values[*rule.currency_in]); c && !c->empty())
+        code = *c;
+      else if (!f.default_currency.empty())
+        code = f.default_currency;
+      else {
+        fail(f, "currency",
+             "no currency: field '" + f.currency_field + "' (column '" + rule.currency_rule->column +
+                 "') is empty; set default_currency on field '" + f.name + "' if such amounts have a known currency");
+        return;
+      }
     } else if (std::size_t sp = number.rfind(' '); sp != std::string_view::npos) {
       code = std::string(number.substr(sp + 1));
       number = trim_spaces(number.substr(0, sp));
@@ -247,9 +278,13 @@ class Validate final : public TransformNode {
       fail(f, "currency", "unknown currency " + shown(code) + " in " + shown(text));
       return;
     }
-    auto parsed = Decimal::parse(number, supplier_.feed.decimal_separator, supplier_.feed.thousands_separator);
+    auto parsed =
+        Decimal::parse(number, supplier_.feed.decimal_separator, supplier_.feed.thousands_separator, exponent_);
     if (!parsed.value) {
-      fail(f, "type", "expected an amount like 15.00 or 15.00 USD, got " + shown(text));
+      if (has_exponent(number))
+        fail(f, "type", "expected an amount, got " + shown(text) + ": " + parse_reason(parsed.error));
+      else
+        fail(f, "type", "expected an amount like 15.00 or 15.00 USD, got " + shown(text));
       return;
     }
     if (f.min && *parsed.value < *f.min) {
@@ -309,6 +344,7 @@ class Validate final : public TransformNode {
   const Supplier& supplier_;
   std::vector<Rule> rules_;
   std::vector<Check> checks_;
+  Decimal::Exponent exponent_ = Decimal::Exponent::refused;
 };
 
 NodeBody make(NodeBuildContext& ctx) {

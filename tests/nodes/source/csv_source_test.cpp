@@ -294,5 +294,123 @@ fields:
   EXPECT_EQ(std::get<std::string>(r.records[2].values[more]), "https://x.test/4.jpg");
 }
 
+TEST(CsvSourceHeaders, ExactNamesMatchAsWrittenSpacesIncluded) {
+  const char* padded = "supplier: t\ncurrency: EUR\nfeed: {delimiter: \";\"}\nfields:\n  sku: {column: \" sku\"}\n";
+  Source s(" sku;sku \nA;B\n", padded);
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[0]), "A");
+  EXPECT_EQ(r.header, (std::vector<std::string>{" sku", "sku "}));  // names as the feed writes them
+
+  Source plain(" sku;Price\nA;1\n");
+  const std::string t = plain.startup_error();
+  EXPECT_NE(t.find("column 'SKU' is not in the header"), std::string::npos) << t;
+  Source near(" SKU ;Price\nA;1\n");
+  const std::string u = near.startup_error();
+  EXPECT_NE(u.find("(' SKU ' differs only in spaces around it: names match as written unless feed.headers is loose)"),
+            std::string::npos)
+      << u;
+
+  Source loose(" SKU ;Price\nA;1\n",
+               "supplier: t\ncurrency: EUR\nfeed: {delimiter: \";\", headers: loose}\nfields:\n  sku: {column: SKU}\n");
+  EXPECT_EQ(read_all(loose).records.size(), 1u);
+}
+
+TEST(CsvSourceHeaders, AnEmptyColumnNameIsAConfigurationError) {
+  auto supplier = test::load_supplier(
+      "supplier: t\ncurrency: EUR\nfields:\n  sku: {column: SKU}\n  note: {column: \"\"}\n"
+      "  size: {column: Size, aliases: [\"\"]}\n");
+  ASSERT_TRUE(supplier->diags.empty()) << supplier->diags.format();
+  Schema schema;
+  test::BuiltNode node = test::build_node("id: read\ntype: csv_source\n", *supplier, schema);
+  const std::string t = node.diags.format();
+  EXPECT_NE(t.find("supplier.yaml:5:18: fields.note.column: a column name cannot be empty"), std::string::npos) << t;
+  EXPECT_NE(t.find("fields.size.column: a column name cannot be empty"), std::string::npos) << t;
+}
+
+TEST(CsvSourceHeaders, EmptyAndRepeatedHeaderNamesGiveUniqueKeysInExtraAndRaw) {
+  const char* yaml = R"(supplier: t
+currency: EUR
+feed: {delimiter: ";", extra_columns: extra}
+fields:
+  sku: {column: SKU}
+  price: {column: Price, type: int}
+)";
+  Source s("SKU;;Price;color;color;column_2;;color#2\nA;x;1;red;blue;c;y;z\nB;1\n", yaml);
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.header, (std::vector<std::string>{"SKU", "column_2#2", "Price", "color", "color#3", "column_2",
+                                                "column_7", "color#2"}));
+  EXPECT_EQ(std::get<Json>(r.records[0].values[*s.schema.find("extra")]).text,
+            R"({"column_2#2":"x","color":"red","color#3":"blue","column_2":"c","column_7":"y","color#2":"z"})");
+  ASSERT_EQ(r.rejects.size(), 1u);  // rejects name the cells by the same keys
+}
+
+TEST(CsvSourceHeaders, InvalidUtf8InTheHeaderHintsAtFeedEncoding) {
+  Source s("SKU;Pr\xE9is\nA;1\n");
+  const std::string t = s.startup_error();
+  EXPECT_NE(t.find("invalid UTF-8"), std::string::npos) << t;
+  EXPECT_NE(t.find("(if the feed is not UTF-8, set feed.encoding: latin-1, windows-1252 or utf-16)"), std::string::npos)
+      << t;
+}
+
+// --- feeds without a header row ---------------------------------------------------------------------
+
+const char* kHeaderless = R"(supplier: t
+currency: EUR
+feed: {delimiter: ";", header: none, columns: [sku, name, price], extra_columns: extra}
+fields:
+  sku: {column: sku}
+  price: {column: price}
+)";
+
+TEST(CsvSourceNoHeader, ColumnsNameTheFieldsAndTheFirstRowIsData) {
+  Source s("A;Hammer;9.50\nB;Rake\nC;Saw;3\n", kHeaderless);
+  Read r = read_all(s);
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_EQ(r.records[0].line, 1u);  // the first row is line 1: no header before it
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[0]), "A");
+  EXPECT_EQ(std::get<std::string>(r.records[0].values[1]), "9.50");
+  EXPECT_EQ(std::get<Json>(r.records[0].values[*s.schema.find("extra")]).text, R"({"name":"Hammer"})");
+  EXPECT_EQ(r.records[1].line, 3u);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].line, 2u);
+  EXPECT_EQ(r.rejects[0].message, "row has 2 fields, feed.columns names 3");
+  EXPECT_EQ(r.header, (std::vector<std::string>{"sku", "name", "price"}));
+
+  Source empty("", kHeaderless);  // no rows is no error when there is no header to expect
+  EXPECT_TRUE(read_all(empty).records.empty());
+}
+
+TEST(CsvSourceNoHeader, SettingsAreCheckedTogether) {
+  auto error = [](const std::string& feed, const std::string& fields = "  sku: {column: sku}\n") {
+    auto s = test::load_supplier("supplier: t\ncurrency: EUR\nfeed: " + feed + "\nfields:\n" + fields);
+    return s->diags.format();
+  };
+  EXPECT_NE(
+      error("{header: none}")
+          .find("supplier.yaml:3:16: feed.header: a feed without a header row needs feed.columns, the names of its "
+                "columns in order"),
+      std::string::npos)
+      << error("{header: none}");
+  EXPECT_NE(error("{columns: [sku]}").find("feed.columns: applies only to csv feeds with header: none"),
+            std::string::npos);
+  const std::string t = error("{header: none, columns: [sku, \"\", sku]}");
+  EXPECT_NE(t.find("supplier.yaml:3:37: feed.columns[1]: a column name cannot be empty"), std::string::npos) << t;
+  EXPECT_NE(t.find("feed.columns[2]: column 'sku' is named twice"), std::string::npos) << t;
+  EXPECT_NE(error("{format: ndjson, header: none}").find("feed.header: applies only to format csv"), std::string::npos);
+
+  // A mapped column that feed.columns does not name is found without reading the feed (`sluice check`).
+  auto supplier = test::load_supplier(
+      "supplier: t\ncurrency: EUR\nfeed: {header: none, columns: [sku, price]}\nfields:\n  sku: {column: sku}\n"
+      "  name: {column: Name}\n");
+  ASSERT_TRUE(supplier->diags.empty()) << supplier->diags.format();
+  Schema schema;
+  test::BuiltNode node = test::build_node("id: read\ntype: csv_source\n", *supplier, schema);
+  EXPECT_NE(node.diags.format().find("supplier.yaml:6:18: fields.name.column: column 'Name' is not in feed.columns"),
+            std::string::npos)
+      << node.diags.format();
+}
+
 }  // namespace
 }  // namespace sluice

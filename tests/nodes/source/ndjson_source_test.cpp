@@ -114,7 +114,7 @@ TEST(NdjsonSource, MapsNestedPathsAndIndexesAndKeepsNumbersAsWritten) {
            "\n"
            R"({"id":"B","priceInfo":{"price":"16"},"images":[],"brands":null})"
            "\n"
-           R"({"id":7,"priceInfo":{"price":1e400},"images":"not a list","odd.key":{"on":false}})"
+           R"({"id":7,"priceInfo":{"price":1e400},"images":null,"odd.key":{"on":false}})"
            "\n"
            R"({"id":-0.0,"priceInfo":{"price":123456789012345678901234567890.000000000000000000001},"brands":[null]})"
            "\n"
@@ -139,7 +139,7 @@ TEST(NdjsonSource, MapsNestedPathsAndIndexesAndKeepsNumbersAsWritten) {
   const auto& c = all.records[2];
   EXPECT_EQ(text(c, 0), "7");
   EXPECT_EQ(text(c, 1), "1e400");   // kept as text: validate rejects it for a decimal field
-  EXPECT_EQ(text(c, 2), "<null>");  // the path does not resolve: a string is no array
+  EXPECT_EQ(text(c, 2), "<null>");  // null on the way is a missing value
   EXPECT_EQ(text(c, 4), "false");
   const auto& d = all.records[3];
   EXPECT_EQ(text(d, 0), "-0.0");
@@ -168,6 +168,87 @@ TEST(NdjsonSource, ObjectOrArrayWhereAScalarIsMappedRejectsTheLineWithTypeNaming
   EXPECT_EQ(all.rejects[1].message,
             "field 'sku' (column 'id'): expected a string, number, boolean or null, got an array; "
             "field 'price' (column 'priceInfo.price'): expected a string, number, boolean or null, got an array");
+}
+
+TEST(NdjsonSource, AValueOnTheWayThatIsNotTheContainerThePathNeedsRejectsTheLineWithType) {
+  Source s(R"({"id":"A","images":"https://x/a.jpg"})"
+           "\n"
+           R"({"id":"B","priceInfo":["1"],"images":{"0":{"uri":"u"}}})"
+           "\n"
+           R"({"id":"C","priceInfo":7,"brands":"Acme"})"
+           "\n"
+           R"({"id":"D","priceInfo":null,"images":[],"brands":[]})"
+           "\n");
+  s.open();
+  auto all = s.read_all();
+  ASSERT_EQ(all.rejects.size(), 3u);
+  EXPECT_EQ(all.rejects[0].line, 1u);
+  EXPECT_EQ(all.rejects[0].code, "type");
+  EXPECT_EQ(all.rejects[0].message,
+            "field 'image' (column 'images[0].uri'): expected an array at 'images', got a string");
+  EXPECT_EQ(all.rejects[1].message,
+            "field 'price' (column 'priceInfo.price'): expected an object at 'priceInfo', got an array; "
+            "field 'image' (column 'images[0].uri'): expected an array at 'images', got an object");
+  EXPECT_EQ(all.rejects[2].message,
+            "field 'price' (column 'priceInfo.price'): expected an object at 'priceInfo', got a number; "
+            "field 'brand' (column 'brands[0]'): expected an array at 'brands', got a string");
+  ASSERT_EQ(all.records.size(), 1u);  // null and short arrays are missing values, not wrong ones
+  EXPECT_EQ(text(all.records[0], 1), "<null>");
+  EXPECT_EQ(text(all.records[0], 2), "<null>");
+}
+
+TEST(NdjsonSource, AnEscapedNulInAnyStringRejectsTheLineAsNulByte) {
+  Source s(R"({"id":"A\u0000B"})"
+           "\n"
+           R"({"id":"C","note":"x\u0000"})"
+           "\n"
+           R"({"id":"D","k\u0000":1})"
+           "\n"
+           R"({"id":"E\\u0000"})"
+           "\n");
+  s.open();
+  auto all = s.read_all();
+  ASSERT_EQ(all.rejects.size(), 3u);
+  for (const auto& r : all.rejects) {
+    EXPECT_EQ(r.code, "nul_byte") << r.line;
+    EXPECT_NE(r.message.find("a string holds a NUL character (\\u0000)"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(all.rejects[0].message, "at byte 7: a string holds a NUL character (\\u0000)");
+  ASSERT_EQ(all.records.size(), 1u);  // an escaped backslash followed by "u0000" is just text
+  EXPECT_EQ(text(all.records[0], 0), "E\\u0000");
+}
+
+TEST(NdjsonSource, AUtf16OrUtf32FeedIsAStartupErrorSayingNdjsonMustBeUtf8) {
+  auto utf16le = [](const std::string& ascii) {
+    std::string out;
+    for (char c : ascii) out += std::string{c, '\0'};
+    return out;
+  };
+  auto error = [](const std::string& feed, const std::string& settings = "") {
+    Source s(feed, settings.empty() ? kSupplier : supplier_with(settings));
+    return startup_error(s);
+  };
+  const std::string line = "{\"id\":\"A\"}\n";
+  std::string t = error("\xFF\xFE" + utf16le(line));
+  EXPECT_NE(t.find("feed.ndjson: the feed is UTF-16LE (it starts with the byte-order mark FF FE), but NDJSON must "
+                   "be UTF-8 (RFC 8259); convert it first, e.g. iconv -f UTF-16LE -t UTF-8"),
+            std::string::npos)
+      << t;
+  std::string be;
+  for (char c : line) be += std::string{'\0', c};
+  EXPECT_NE(error("\xFE\xFF" + be).find("the feed is UTF-16BE (it starts with the byte-order mark FE FF)"),
+            std::string::npos);
+  EXPECT_NE(error(be).find("the feed is UTF-16BE without a byte-order mark"), std::string::npos);
+  EXPECT_NE(error(utf16le(line)).find("the feed is UTF-16LE without a byte-order mark"), std::string::npos);
+  EXPECT_NE(error(std::string("\xFF\xFE\0\0{\0\0\0", 8)).find("the feed is UTF-32LE (it starts with"),
+            std::string::npos);
+  EXPECT_NE(error(std::string("\0\0\0{", 4)).find("the feed is UTF-32BE without a byte-order mark"), std::string::npos);
+  EXPECT_NE(error("\xFF\xFE" + utf16le("[" + line + "]"), "top_level_array: true").find("the feed is UTF-16LE"),
+            std::string::npos);
+
+  Source utf8("\xEF\xBB\xBF" + line);  // UTF-8, with or without its byte-order mark, is read
+  utf8.open();
+  EXPECT_EQ(utf8.read_all().records.size(), 1u);
 }
 
 TEST(NdjsonSource, EveryKindOfMalformedLineRejectsOnlyItself) {
@@ -397,6 +478,7 @@ fields:
   g: {column: "x[0]y"}
   h: {column: "x[1234567890]"}
   i: {column: "[\"open"}
+  j: {column: ""}
   ok: {column: "x[0].y[\"z.w\"]"}
 )");
   EXPECT_NE(t.find("supplier.yaml:6:15: fields.a.column: bad path 'x..y': expected a key at character 3"),
@@ -416,6 +498,7 @@ fields:
       << t;
   EXPECT_NE(t.find("fields.h.column: bad path 'x[1234567890]': the array index is too large"), std::string::npos) << t;
   EXPECT_NE(t.find("fields.i.column: bad path '[\"open': the quoted key is not closed"), std::string::npos) << t;
+  EXPECT_NE(t.find("fields.j.column: bad path '': the path is empty"), std::string::npos) << t;
   EXPECT_EQ(t.find("fields.ok"), std::string::npos) << t;
 }
 
@@ -484,7 +567,6 @@ TEST(NdjsonSource, LinesAreAssembledAcrossReadsOfAnySize) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   Source piped("");
-  piped.body().open(RunContext{.input = "/dev/fd/" + std::to_string(fds[0])});
   std::thread writer([&] {
     std::mt19937 rng(7);
     for (std::size_t at = 0; at < feed.size();) {
@@ -494,6 +576,8 @@ TEST(NdjsonSource, LinesAreAssembledAcrossReadsOfAnySize) {
     }
     ::close(fds[1]);
   });
+  // open() waits for the first bytes (to check the encoding), so the writer is already running.
+  piped.body().open(RunContext{.input = "/dev/fd/" + std::to_string(fds[0])});
   check(piped);
   writer.join();
   ::close(fds[0]);

@@ -419,5 +419,20 @@ TEST(TranscodingInput, WorksOverAStringbuf) {
   EXPECT_EQ(transcoder.source_bytes(), 6u);
 }
 
+TEST(Utf16OrUtf32Start, NamesTheEncodingFromAByteOrderMarkOrNulsBetweenAscii) {
+  using namespace std::string_literals;
+  EXPECT_EQ(utf16_or_utf32_start("\xFF\xFE{\0"s), "UTF-16LE (it starts with the byte-order mark FF FE)");
+  EXPECT_EQ(utf16_or_utf32_start("\xFE\xFF\0{"s), "UTF-16BE (it starts with the byte-order mark FE FF)");
+  EXPECT_EQ(utf16_or_utf32_start("\xFF\xFE\0\0"s), "UTF-32LE (it starts with the byte-order mark FF FE 00 00)");
+  EXPECT_EQ(utf16_or_utf32_start("\0\0\xFE\xFF"s), "UTF-32BE (it starts with the byte-order mark 00 00 FE FF)");
+  EXPECT_EQ(utf16_or_utf32_start("{\0\"\0"s).value_or("").rfind("UTF-16LE without a byte-order mark", 0), 0u);
+  EXPECT_EQ(utf16_or_utf32_start("\0{\0\""s).value_or("").rfind("UTF-16BE without", 0), 0u);
+  EXPECT_EQ(utf16_or_utf32_start("{\0\0\0"s).value_or("").rfind("UTF-32LE without", 0), 0u);
+  EXPECT_EQ(utf16_or_utf32_start("\0\0\0{"s).value_or("").rfind("UTF-32BE without", 0), 0u);
+  EXPECT_EQ(utf16_or_utf32_start("{\0"s).value_or("").rfind("UTF-16LE without", 0), 0u);  // a two-byte feed
+  for (const std::string& ok : {"{\"a\":1}"s, "\xEF\xBB\xBF{"s, ""s, "{"s, " \n{"s, "\xC3\xA9\0"s})
+    EXPECT_FALSE(utf16_or_utf32_start(ok).has_value()) << ok;
+}
+
 }  // namespace
 }  // namespace sluice

@@ -116,9 +116,6 @@ TEST(ValidateMoney, TakesTheCurrencyFromCurrencyField) {
   EXPECT_EQ(v.text(r, "net_currency"), "USD");
   EXPECT_EQ(v.text(r, "cur"), "USD");
 
-  r = v.accept({{"net", "15.00"}});  // an empty currency field: the supplier's currency
-  EXPECT_EQ(v.text(r, "net_currency"), "EUR");
-
   Reject bad = v.reject({{"cur", "DOLLAR"}, {"net", "15.00"}});
   EXPECT_EQ(bad.code, "currency");
   EXPECT_EQ(bad.message, "field 'net' (column 'Net'): unknown currency \"DOLLAR\" in \"15.00\"");
@@ -127,6 +124,79 @@ TEST(ValidateMoney, TakesTheCurrencyFromCurrencyField) {
   bad = v.reject({{"cur", "USD"}, {"net", "15.00 USD"}});
   EXPECT_EQ(bad.code, "type");
   EXPECT_EQ(bad.message, "field 'net' (column 'Net'): expected an amount like 15.00 or 15.00 USD, got \"15.00 USD\"");
+}
+
+TEST(ValidateMoney, AnAmountWhoseCurrencyFieldIsEmptyIsRejectedNotPricedInTheSuppliersCurrency) {
+  Validator v("  cur: {column: Cur}\n  net: {column: Net, type: money, currency_field: cur}\n");
+  Reject r = v.reject({{"net", "15.00"}});
+  EXPECT_EQ(r.code, "currency");
+  EXPECT_EQ(r.message,
+            "field 'net' (column 'Net'): no currency: field 'cur' (column 'Cur') is empty; set default_currency on "
+            "field 'net' if such amounts have a known currency");
+}
+
+TEST(ValidateMoney, DefaultCurrencyPricesOnlyTheRowsWhoseCurrencyFieldIsEmpty) {
+  Validator v("  cur: {column: Cur}\n  net: {column: Net, type: money, currency_field: cur, default_currency: GBP}\n");
+  Record r = v.accept({{"net", "15.00"}});
+  EXPECT_EQ(v.text(r, "net_currency"), "GBP");
+  r = v.accept({{"cur", "USD"}, {"net", "15.00"}});
+  EXPECT_EQ(v.text(r, "net_currency"), "USD");
+}
+
+TEST(ValidateMoney, DefaultCurrencyNeedsACurrencyFieldAndAKnownCode) {
+  auto orphan = test::load_supplier(
+      "supplier: t\ncurrency: EUR\nfields:\n  sku: {column: SKU}\n"
+      "  net: {column: Net, type: money, default_currency: USD}\n");
+  EXPECT_NE(orphan->diags.format().find(
+                "fields.net.default_currency: 'default_currency' applies only to money fields with a currency_field"),
+            std::string::npos)
+      << orphan->diags.format();
+  auto unknown = test::load_supplier(
+      "supplier: t\ncurrency: EUR\nfields:\n  sku: {column: SKU}\n  cur: {column: Cur}\n"
+      "  net: {column: Net, type: money, currency_field: cur, default_currency: usd}\n");
+  EXPECT_NE(unknown->diags.format().find("fields.net.default_currency: unknown currency 'usd'"), std::string::npos)
+      << unknown->diags.format();
+}
+
+TEST(ValidateNumbers, ExponentNotationInACsvFeedIsRefusedSayingSo) {
+  Validator v(
+      "  price: {column: Price, type: money}\n  weight: {column: Weight, type: decimal}\n"
+      "  stock: {column: Stock, type: int}\n");
+  Reject r = v.reject({{"price", "1E-2"}});
+  EXPECT_EQ(r.code, "type");
+  EXPECT_EQ(r.message,
+            "field 'price' (column 'Price'): expected an amount, got \"1E-2\": exponent notation (at position 1) is "
+            "not accepted; write the number out in full");
+  r = v.reject({{"weight", "8.84777E+11"}});
+  EXPECT_EQ(r.message,
+            "field 'weight' (column 'Weight'): expected a decimal number, got \"8.84777E+11\": exponent notation (at "
+            "position 7) is not accepted; write the number out in full");
+  r = v.reject({{"stock", "1e3"}});
+  EXPECT_NE(r.message.find("exponent notation"), std::string::npos) << r.message;
+}
+
+TEST(ValidateNumbers, ExponentNotationInAnNdjsonFeedIsExact) {
+  Validator v(
+      "  price: {column: priceInfo.price, type: money}\n  weight: {column: w, type: decimal}\n"
+      "  stock: {column: n, type: int}\n",
+      "feed: {format: ndjson}\n");
+  Record r = v.accept({{"price", "1E-2"}, {"weight", "1.50E1"}, {"stock", "2E+3"}});
+  EXPECT_EQ(v.decimal(r, "price"), "0.01");
+  EXPECT_EQ(v.decimal(r, "weight"), "15.0");
+  EXPECT_EQ(std::get<std::int64_t>(v.value(r, "stock")), 2000);
+
+  // Bounded: a huge exponent is a quick reject that says why, never a huge number.
+  Reject bad = v.reject({{"price", "1e999999"}});
+  EXPECT_EQ(bad.code, "type");
+  EXPECT_EQ(bad.message,
+            "field 'price' (column 'priceInfo.price'): expected an amount, got \"1e999999\": out of range (more "
+            "digits than int64 units hold)");
+  bad = v.reject({{"weight", "1e-999999"}});
+  EXPECT_EQ(
+      bad.message,
+      "field 'weight' (column 'w'): expected a decimal number, got \"1e-999999\": more than 18 fractional digits");
+  bad = v.reject({{"stock", "1.5E0"}});
+  EXPECT_EQ(bad.message, "field 'stock' (column 'n'): expected an integer, got \"1.5E0\"");
 }
 
 // The currency field's map turns "$" into USD before the checks; that must not depend on whether the
