@@ -509,7 +509,8 @@ std::size_t HttpFetcher::Loop::on_header(char* data, std::size_t size, std::size
     // server has no business choosing.
     const std::string_view line(data, n);
     const auto space = line.find(' ');
-    if (space != std::string_view::npos && line.substr(space + 1, 4) == "305 ") {
+    const auto code = space == std::string_view::npos ? std::string_view() : line.substr(space + 1, 4);
+    if (code.substr(0, 3) == "305" && (code.size() == 3 || code[3] < '0' || code[3] > '9')) {
       slot->refused = "HTTP 305 (Use Proxy) is not followed";
       return 0;
     }

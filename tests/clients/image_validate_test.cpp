@@ -115,5 +115,24 @@ TEST(ImageValidate, AZeroSideIsNotAnImage) {
   EXPECT_EQ(validate_image(make_image_bytes("gif", 0, 0, 100)).problem, "corrupt GIF: width or height is 0");
 }
 
+TEST(ImageValidate, EveryPrefixAndSingleByteChangeIsJudgedWithoutReadingOutside) {
+  // Under the sanitizers this is the bounds check; here it also pins that no prefix passes.
+  for (const char* ext : {"jpg", "png", "gif", "webp"}) {
+    const std::string whole = make_image_bytes(ext, 64, 48, 600);
+    for (std::size_t n = 0; n < whole.size(); ++n) {
+      const std::string prefix = whole.substr(0, n);
+      EXPECT_FALSE(validate_image(prefix).ok()) << ext << " prefix " << n;
+    }
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      for (char b : {'\x00', '\xff', '\x3b', '\x2c', '\x21'}) {
+        std::string changed = whole;
+        changed[i] = b;
+        const auto check = validate_image(changed);
+        EXPECT_TRUE(check.ok() || !check.problem.empty());
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice
