@@ -203,6 +203,8 @@ rc=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 kill "$feeder" 2>/dev/null
 check "deadline exits 3" test "$rc" -eq 3
+check "deadline leaves no half output in place" test ! -e deadline.ndjson
+check "deadline leaves no temp file" test ! -e deadline.ndjson.partial
 check "deadline stops the process well before the stalled input ends ($elapsed_ms ms)" test "$elapsed_ms" -lt 30000
 check "deadline report says so" grep -q '"status": "deadline"' deadline.json
 check "deadline report keeps the identity" grep -q '"identity_holds": true' deadline.json
@@ -214,8 +216,9 @@ jsonschema.Draft202012Validator(schema).validate(json.load(open('deadline.json')
 check "metrics are Prometheus text" grep -q '^sluice_run_exit_code{supplier="acme"} 3$' deadline.prom
 check "metrics carry the identity's buckets" grep -q '^sluice_run_rows{supplier="acme",outcome="not_processed"} [1-9]' deadline.prom
 
-# SIGTERM: the same graceful stop, exit 130, report written.
+# SIGTERM: the same graceful stop, exit 130, report written; the previous output stays as it was.
 slow_feed
+echo '{"previous":"export"}' >term.ndjson
 "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i slow.fifo \
   --set nodes.out.path=term.ndjson --rejects term_rejects.ndjson --report term.json --progress never 2>term.err &
 pid=$!
@@ -228,7 +231,8 @@ kill "$feeder" 2>/dev/null
 check "SIGTERM exits 130" test "$rc" -eq 130
 check "SIGTERM report says interrupted" grep -q '"status": "interrupted"' term.json
 check "SIGTERM keeps the identity" grep -q '"identity_holds": true' term.json
-check "SIGTERM output is whole" test -s term.ndjson
+check "SIGTERM leaves the previous output as it was" test "$(cat term.ndjson)" = '{"previous":"export"}'
+check "SIGTERM counts the rows it did not finish as not processed" grep -Eq '"not_processed": [1-9]' term.json
 
 # A node that fails at run time (its output device is full) fails the run, names the node, writes the report.
 "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \

@@ -41,10 +41,13 @@ class CsvSink final : public SinkNode {
       buffer_ += "\r\n";
     }
     out_.write(buffer_);
+    written_ += batch.records.size();
     return WriteCounts{batch.records.size(), 0, 0, 0};
   }
 
-  WriteCounts close(bool) override {
+  // A run that did not complete leaves the old file as it was; its rows were not written after all.
+  WriteCounts close(bool complete) override {
+    if (!complete && out_.discard()) return WriteCounts{written_, 0, 0, 0};
     out_.close();
     return {};
   }
@@ -70,6 +73,7 @@ class CsvSink final : public SinkNode {
   const Schema& schema_;
   std::string buffer_;
   FileOutput out_;
+  std::uint64_t written_ = 0;
 };
 
 NodeBody make(NodeBuildContext& ctx) {

@@ -118,6 +118,16 @@ void FileOutput::write(std::string_view bytes) {
   }
 }
 
+bool FileOutput::discard() {
+  if (state_ == State::closed) return true;
+  bool undone = state_ == State::pending || !temp_.empty();
+  if (fd_ >= 0 && owns_fd_) ::close(fd_);
+  fd_ = -1;
+  if (!temp_.empty() && state_ == State::writing) ::unlink(temp_.c_str());
+  state_ = State::closed;
+  return undone;
+}
+
 void FileOutput::close() {
   if (state_ == State::closed) return;
   if (state_ == State::pending) materialize();

@@ -26,6 +26,9 @@ class FileOutput {
   void open(const std::string& path);
   void write(std::string_view bytes);  // throws on a write error (disk full, a closed pipe)
   void close();                        // flush, fsync, rename; throws on failure
+  // Ends without replacing anything: the temp file goes and true is returned. Bytes already sent to
+  // standard output, a device or a FIFO cannot be taken back: they stay, and false is returned.
+  bool discard();
   const std::string& path() const { return path_; }
   bool is_open() const { return state_ != State::closed; }
 

@@ -50,6 +50,41 @@ TEST(NdjsonSink, WritesTypedJsonAndReplacesTheFileOnClose) {
   EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
 }
 
+TEST(NdjsonSink, ARunThatDidNotCompleteKeepsTheOldFileAndUndoesItsRows) {
+  test::TempDir dir;
+  auto supplier = test::load_supplier(kSupplier);
+  Schema schema;
+  schema.add("sku");
+  schema.add("note");
+  std::string path = dir.file("out.ndjson");
+  test::write_file(path, "old\n");
+  auto node = test::build_node("id: out\ntype: ndjson_sink\npath: " + path + "\n", *supplier, schema);
+  ASSERT_TRUE(node.diags.empty()) << node.diags.format();
+  auto& sink = *std::get<std::unique_ptr<SinkNode>>(node.body);
+  sink.open(RunContext{});
+  Batch batch = typed_batch(schema);
+  EXPECT_EQ(sink.write(batch).written, 3u);
+  WriteCounts undone = sink.close(false);
+  EXPECT_EQ(undone.written, 3u);  // counted as not processed instead
+  EXPECT_EQ(test::read_file(path), "old\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
+TEST(CsvSink, ARunThatDidNotCompleteCreatesNoFile) {
+  test::TempDir dir;
+  auto supplier = test::load_supplier(kSupplier);
+  Schema schema;
+  schema.add("sku");
+  std::string path = dir.file("out.csv");
+  auto node = test::build_node("id: out\ntype: csv_sink\npath: " + path + "\n", *supplier, schema);
+  ASSERT_TRUE(node.diags.empty()) << node.diags.format();
+  auto& sink = *std::get<std::unique_ptr<SinkNode>>(node.body);
+  sink.open(RunContext{});
+  EXPECT_EQ(sink.close(false).written, 0u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
 TEST(CsvSink, QuotesWhatNeedsQuoting) {
   test::TempDir dir;
   auto supplier = test::load_supplier(kSupplier);
