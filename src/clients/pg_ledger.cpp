@@ -24,23 +24,37 @@ std::string raw_json(const Reject& r, const std::vector<std::string>* header) {
 
 }  // namespace
 
-Ledger::Ledger(const std::string& conninfo) : conninfo_(conninfo), conn_(connect(conninfo)) {}
+namespace {
+
+// How long the ledger keeps trying while the server is away: longer than a restart, so that a run
+// the restart failed is still recorded once the server is back.
+constexpr std::chrono::seconds kLedgerPatience{60};
+
+}  // namespace
+
+Ledger::Ledger(const std::string& conninfo, PgTimeouts timeouts)
+    : conninfo_(conninfo),
+      timeouts_(timeouts),
+      conn_(connect(conninfo, ConnectOptions{timeouts.connect, {}, nullptr, "sluice ledger"})) {}
 
 // The ledger outlives a database restart: its writes are small and idempotent enough to redo on a
 // new session (an UPDATE by id; rejects are only lost if all tries fail, and then the run says so).
+// A broken session is never used again (reactivation is off): each retry connects anew.
 template <class F>
 auto Ledger::with_retry(F&& f) {
-  for (int attempt = 1;; ++attempt) {
+  using Clock = std::chrono::steady_clock;
+  const auto give_up = Clock::now() + kLedgerPatience;
+  std::chrono::milliseconds wait{200};
+  for (;;) {
     try {
+      if (!conn_) conn_ = connect(conninfo_, ConnectOptions{timeouts_.connect, {}, nullptr, "sluice ledger"});
+      StatementTimer timer(*conn_, timeouts_.statement);
       return f();
     } catch (const std::exception& e) {
-      if (!is_transient(e) || attempt >= 5) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
-      try {
-        conn_ = connect(conninfo_);
-      } catch (const std::exception&) {
-        // Still down: the next attempt fails and counts.
-      }
+      if (!is_transient(e, conn_.get()) || Clock::now() + wait >= give_up) throw;
+      conn_.reset();
+      std::this_thread::sleep_for(wait);
+      wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(2));
     }
   }
 }
@@ -96,12 +110,18 @@ void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
   });
 }
 
-SupplierLock::SupplierLock(std::string conninfo, std::string supplier)
-    : conninfo_(std::move(conninfo)), supplier_(std::move(supplier)) {}
+SupplierLock::SupplierLock(std::string conninfo, std::string supplier, PgTimeouts timeouts)
+    : conninfo_(std::move(conninfo)), supplier_(std::move(supplier)), timeouts_(timeouts) {}
+
+ConnectOptions SupplierLock::connect_options() const {
+  return ConnectOptions{timeouts_.connect, {}, nullptr, "sluice lock"};
+}
 
 SupplierLock::~SupplierLock() {
-  if (!conn_) return;
+  // Unlocking a lock this session never took makes the server log a warning.
+  if (!conn_ || !held_) return;
   try {
+    StatementTimer timer(*conn_, timeouts_.statement);
     pqxx::nontransaction n{*conn_};
     n.exec_params("SELECT pg_advisory_unlock(hashtextextended($1, 0))", "sluice:" + supplier_);
   } catch (const std::exception&) {
@@ -109,28 +129,50 @@ SupplierLock::~SupplierLock() {
   }
 }
 
-bool SupplierLock::try_acquire() {
-  conn_ = connect(conninfo_);
+bool SupplierLock::try_acquire(const ConnectOptions& options) {
+  held_ = false;
+  conn_.reset();
+  conn_ = connect(conninfo_, options);
+  StatementTimer timer(*conn_, timeouts_.statement);
   pqxx::nontransaction n{*conn_};
-  return n.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "sluice:" + supplier_)[0].as<bool>();
+  held_ = n.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "sluice:" + supplier_)[0].as<bool>();
+  return held_;
 }
 
-bool SupplierLock::still_held() {
-  try {
-    pqxx::nontransaction n{*conn_};
-    n.exec("SELECT 1");
-    return true;
-  } catch (const std::exception&) {
-    // Broken: libpqxx will not reconnect this session (reactivation is off), so take the lock anew.
+bool SupplierLock::still_held(const std::atomic<bool>& stop, std::chrono::milliseconds patience) {
+  if (conn_) {
+    try {
+      StatementTimer timer(*conn_, timeouts_.statement);
+      pqxx::nontransaction n{*conn_};
+      n.exec("SELECT 1");
+      return held_;
+    } catch (const std::exception&) {
+      // Broken: libpqxx will not reconnect this session (reactivation is off), so take the lock anew.
+    }
   }
-  try {
-    return try_acquire();
-  } catch (const std::exception&) {
-    return false;
+  held_ = false;
+  conn_.reset();
+  using Clock = std::chrono::steady_clock;
+  const auto give_up = Clock::now() + patience;
+  std::chrono::milliseconds wait{100};
+  while (!stop.load()) {
+    try {
+      ConnectOptions o = connect_options();
+      o.cancel = &stop;
+      return try_acquire(o);
+    } catch (const std::exception&) {
+      // The server is not back yet.
+    }
+    if (Clock::now() + wait >= give_up) return false;
+    for (auto slept = std::chrono::milliseconds(0); slept < wait && !stop.load();
+         slept += std::chrono::milliseconds(50))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(2));
   }
+  return false;
 }
 
-std::string format_runs(pqxx::connection& c, int limit) {
+std::string format_runs(pqxx::connection_base& c, int limit) {
   pqxx::read_transaction t{c};
   auto rows = t.exec_params(
       "SELECT id, supplier, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
@@ -154,7 +196,7 @@ std::string format_runs(pqxx::connection& c, int limit) {
   return out;
 }
 
-std::string format_run(pqxx::connection& c, std::int64_t id) {
+std::string format_run(pqxx::connection_base& c, std::int64_t id) {
   pqxx::read_transaction t{c};
   auto rows = t.exec_params(
       "SELECT id, supplier, graph, input, coalesce(input_sha256, '-'), config_sha256, started_at::text, "

@@ -29,7 +29,7 @@ struct RunEnd {
 
 class Ledger {
  public:
-  explicit Ledger(const std::string& conninfo);
+  explicit Ledger(const std::string& conninfo, PgTimeouts timeouts = {});
   // Records a new run; runs of the supplier left "running" by a process that died become "abandoned".
   std::int64_t start(const RunStart& run);
   // Thread-safe. Rejected rows of the run, written as they come so that a crash keeps them.
@@ -42,27 +42,35 @@ class Ledger {
 
   std::mutex mutex_;
   std::string conninfo_;
-  std::unique_ptr<pqxx::connection> conn_;
+  PgTimeouts timeouts_;
+  std::unique_ptr<PgConnection> conn_;
 };
 
 // pg_try_advisory_lock on a dedicated connection, held for the whole run.
 class SupplierLock {
  public:
-  SupplierLock(std::string conninfo, std::string supplier);
+  SupplierLock(std::string conninfo, std::string supplier, PgTimeouts timeouts = {});
   ~SupplierLock();
-  bool try_acquire();
-  // Checks the lock's connection; if it broke, reconnects and takes the lock again. False means the
-  // lock is lost (another run may hold it now) and the run must stop.
-  bool still_held();
+  bool try_acquire(const ConnectOptions& options);
+  bool try_acquire() { return try_acquire(connect_options()); }
+  // Checks the lock's connection; if it broke, reconnects and takes the lock again, retrying with
+  // backoff while the server is away (a restart) for up to `patience`. False means the lock is lost
+  // (another run holds it now, or the server did not come back) and the run must stop. Setting
+  // `stop` ends the retries early.
+  bool still_held(const std::atomic<bool>& stop, std::chrono::milliseconds patience = std::chrono::seconds(60));
 
  private:
+  ConnectOptions connect_options() const;
+
   std::string conninfo_;
   std::string supplier_;
-  std::unique_ptr<pqxx::connection> conn_;
+  PgTimeouts timeouts_;
+  bool held_ = false;
+  std::unique_ptr<PgConnection> conn_;
 };
 
 // `sluice runs` and `sluice runs show ID`.
-std::string format_runs(pqxx::connection& c, int limit);
-std::string format_run(pqxx::connection& c, std::int64_t id);
+std::string format_runs(pqxx::connection_base& c, int limit);
+std::string format_run(pqxx::connection_base& c, std::int64_t id);
 
 }  // namespace sluice

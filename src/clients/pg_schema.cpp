@@ -95,14 +95,14 @@ int latest_schema_version() {
   return migrations().back().version;
 }
 
-int schema_version(pqxx::connection& c) {
+int schema_version(pqxx::connection_base& c) {
   pqxx::read_transaction t{c};
   auto exists = t.exec1("SELECT to_regclass('sluice_schema') IS NOT NULL")[0].as<bool>();
   if (!exists) return 0;
   return t.exec1("SELECT coalesce(max(version), 0) FROM sluice_schema")[0].as<int>();
 }
 
-std::vector<int> migrate(pqxx::connection& c) {
+std::vector<int> migrate(pqxx::connection_base& c) {
   std::vector<int> applied;
   {
     pqxx::work t{c};
@@ -123,7 +123,7 @@ std::vector<int> migrate(pqxx::connection& c) {
   return applied;
 }
 
-void require_current_schema(pqxx::connection& c) {
+void require_current_schema(pqxx::connection_base& c) {
   int have = schema_version(c);
   int want = latest_schema_version();
   if (have < want)

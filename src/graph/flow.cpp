@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 // is given its slot back when the last piece reaches a terminal node, so it bounds whole batches.
 struct Ticket {
   std::atomic<int> pieces{1};
+  std::uint64_t rows = 0;                 // read into this batch
+  std::atomic<std::uint64_t> rejects{0};  // split off on the way to the sink
 };
 
 struct Message {
@@ -173,8 +175,29 @@ FlowSnapshot Flow::snapshot() const {
   return s;
 }
 
-FlowResult Flow::run(const RunContext& ctx) {
+FlowResult Flow::run(const RunContext& run_ctx) {
   auto& chain = plan_.chain;
+  // The error budget as of the batch the sink is writing: rows and rejects of every batch up to it,
+  // so that a batch run stops committing exactly where its rejects went over the budget.
+  std::atomic<std::uint64_t> rows_to_sink{0}, rejects_to_sink{0};
+  std::atomic<bool> budget_spent{false};  // once over, later batches do not commit either
+  RunContext ctx = run_ctx;
+  ctx.over_budget = [this, &rows_to_sink, &rejects_to_sink, &budget_spent](std::uint64_t more) {
+    if (budget_spent.load()) return true;
+    const std::uint64_t rejected = rejects_to_sink.load() + more;
+    bool over = plan_.budget.max_rejects && rejected > static_cast<std::uint64_t>(*plan_.budget.max_rejects);
+    if (!over && plan_.budget.max_reject_ratio) {
+      const Decimal& ratio = *plan_.budget.max_reject_ratio;
+      using detail::Int128;
+      over = static_cast<Int128>(rejected) * detail::pow10_128(ratio.scale()) >
+             static_cast<Int128>(ratio.units()) * static_cast<Int128>(rows_to_sink.load());
+    }
+    if (over) {
+      budget_spent = true;
+      stop(StopReason::error_budget, false);
+    }
+    return over;
+  };
   for (auto& p : chain) std::visit([&](auto& body) { body->open(ctx); }, p.body);
 
   auto& source = *std::get<std::unique_ptr<SourceNode>>(chain.front().body);
@@ -240,7 +263,9 @@ FlowResult Flow::run(const RunContext& ctx) {
       stats[0].in += n + batch->skipped;
       stats[0].out += batch->records.size();
       stats[0].rejected += batch->rejects.size();
-      return Message{std::move(batch), std::make_shared<Ticket>()};
+      auto ticket = std::make_shared<Ticket>();
+      ticket->rows = n + batch->skipped;
+      return Message{std::move(batch), std::move(ticket)};
     });
 
     flow::function_node<RejectMessage, flow::continue_msg> rejects_node(g, flow::serial, [&](const RejectMessage& m) {
@@ -256,6 +281,7 @@ FlowResult Flow::run(const RunContext& ctx) {
       Batch& b = *m.batch;
       if (!b.rejects.empty()) {
         m.ticket->pieces.fetch_add(1);
+        m.ticket->rejects += b.rejects.size();
         // Source rejects and this node's arrive here together; the output reads best in line order.
         std::stable_sort(b.rejects.begin(), b.rejects.end(),
                          [](const Reject& x, const Reject& y) { return x.line < y.line; });
@@ -332,6 +358,8 @@ FlowResult Flow::run(const RunContext& ctx) {
     flow::function_node<Message, flow::continue_msg> sink_node(g, flow::serial, [&](const Message& m) {
       Batch& b = *m.batch;
       stats[last].in += b.records.size();
+      rows_to_sink += m.ticket->rows;
+      rejects_to_sink += m.ticket->rejects.load() + b.rejects.size();
       // Rejects still in the batch come from a source wired straight to the sink.
       guarded("rejects", rejects_stats_, [&] { write_rejects(b.rejects, b.raw_header.get()); });
       b.rejects.clear();
@@ -405,13 +433,18 @@ FlowResult Flow::run(const RunContext& ctx) {
       if (!result.error) result.error = std::make_exception_ptr(NodeError(chain[i].entry->id, e.what()));
     }
   }
-  try {
-    WriteCounts undone = sink.close(complete);
+  auto take_back = [&](const WriteCounts& undone) {
     written.inserted -= undone.inserted;
     written.updated -= undone.updated;
     written.unchanged -= undone.unchanged;
     written.written -= undone.written;
     in_flight += static_cast<std::int64_t>(undone.total());
+  };
+  try {
+    take_back(sink.close(complete));
+  } catch (const SinkCloseError& e) {
+    take_back(e.undone());
+    if (!result.error) result.error = std::make_exception_ptr(NodeError(sink_id, e.what()));
   } catch (const std::exception& e) {
     if (!result.error) result.error = std::make_exception_ptr(NodeError(sink_id, e.what()));
   }

@@ -24,6 +24,10 @@ struct RunContext {
   bool dry_run = false;     // database writes are rolled back; nothing is stored
   bool database = false;    // the run uses PostgreSQL (the graph has a database node): keep state there
   std::int64_t as_of = 0;   // seconds since the epoch: "now" for sale windows and dated discounts
+  // Set by the flow for its sink: whether committing the batch being written, with `more` rejects of
+  // its own so far, would exceed the error budget (counting the rejects of every batch up to this
+  // one). A true answer also stops the run; the sink then leaves the batch uncommitted.
+  std::function<bool(std::uint64_t more)> over_budget{};
 };
 
 // What a sink did with the records of a batch. File sinks write; database sinks insert, update or
@@ -56,6 +60,17 @@ class StartupError : public std::runtime_error {
 class RunCancelled : public std::runtime_error {
  public:
   RunCancelled() : std::runtime_error("cancelled") {}
+};
+
+// Thrown by SinkNode::close when finishing the output failed (a final COMMIT, say): `undone` is what
+// was counted as written but is not kept.
+class SinkCloseError : public std::runtime_error {
+ public:
+  SinkCloseError(const std::string& what, const WriteCounts& undone) : std::runtime_error(what), undone_(undone) {}
+  const WriteCounts& undone() const { return undone_; }
+
+ private:
+  WriteCounts undone_;
 };
 
 class SourceNode {

@@ -3,8 +3,10 @@
 
 #include <ctime>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "clients/pg.hpp"
 #include "clients/pg_ledger.hpp"
 #include "clients/pg_schema.hpp"
+#include "config/spec.hpp"
 #include "runtime/fingerprint.hpp"
 #include "runtime/log.hpp"
 #include "runtime/report.hpp"
@@ -74,11 +77,11 @@ class LockWatch {
   LockWatch(SupplierLock& lock, Flow& flow)
       : thread_([this, &lock, &flow] {
           std::unique_lock l(m_);
-          while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_; })) {
+          while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_.load(); })) {
             l.unlock();
-            bool held = lock.still_held();
+            bool held = lock.still_held(done_);
             l.lock();
-            if (!held) {
+            if (!held && !done_) {
               lost_ = true;
               flow.stop(StopReason::lock_lost, true);
               return;
@@ -101,10 +104,25 @@ class LockWatch {
  private:
   std::mutex m_;
   std::condition_variable cv_;
-  bool done_ = false;
+  std::atomic<bool> done_{false};
   bool lost_ = false;
   std::thread thread_;
 };
+
+// The database time limits: those of the graph's database node, else the defaults.
+PgTimeouts pg_timeouts(const Plan& plan) {
+  PgTimeouts t;
+  for (const auto& p : plan.chain) {
+    if (!p.type->needs_database || !p.entry) continue;
+    const ObjectSpec& spec = p.type->spec();
+    Settings s(p.entry->settings, &spec);
+    if (spec.find("connect_timeout"))
+      if (auto d = s.duration("connect_timeout")) t.connect = *d;
+    if (spec.find("statement_timeout"))
+      if (auto d = s.duration("statement_timeout")) t.statement = *d;
+  }
+  return t;
+}
 
 }  // namespace
 
@@ -119,22 +137,44 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   ctx.database = plan.needs_database;
   ctx.as_of = plan.run.as_of.value_or(static_cast<std::int64_t>(std::time(nullptr)));
 
+  // Signals and the deadline also cut short a start-up that waits for the database.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (plan.run.deadline) deadline = std::chrono::steady_clock::now() + *plan.run.deadline;
+  std::atomic<bool> interrupted{false};
+  std::atomic<Flow*> running{nullptr};
+  std::optional<SignalWatcher> signals;
+  if (options.handle_signals)
+    signals.emplace([&interrupted, &running](int) {
+      interrupted = true;
+      if (Flow* f = running.load()) f->stop(StopReason::interrupted, true);
+    });
+
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<SupplierLock> lock;
   if (plan.needs_database) {
-    auto conn = connect(ctx.db);  // unreachable: a run-time failure, worth retrying later
+    const PgTimeouts timeouts = pg_timeouts(plan);
     try {
-      require_current_schema(*conn);
-    } catch (const std::runtime_error& e) {
-      Diagnostics d;
-      d.add(Diagnostic{"database", 0, 0, "", e.what()});
-      throw StartupError(d);
+      auto conn = connect(ctx.db, ConnectOptions{timeouts.connect, deadline, &interrupted, "sluice"});
+      try {
+        StatementTimer timer(*conn, timeouts.statement);
+        require_current_schema(*conn);
+      } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const pqxx::failure*>(&e)) throw;
+        Diagnostics d;
+        d.add(Diagnostic{"database", 0, 0, "", e.what()});
+        throw StartupError(d);
+      }
+      lock = std::make_unique<SupplierLock>(ctx.db, pipeline.supplier.name, timeouts);
+      if (!lock->try_acquire(ConnectOptions{timeouts.connect, deadline, &interrupted, "sluice lock"}))
+        throw SupplierLocked("another run for supplier '" + pipeline.supplier.name +
+                             "' is in progress (it holds the supplier lock); not starting a second one");
+    } catch (const ConnectCancelled& e) {
+      // Nothing ran and nothing was recorded: the run ends the way its stop asked for.
+      outcome.code = interrupted ? ExitCode::interrupted : ExitCode::deadline;
+      outcome.error = redact_error(e.what(), ctx.db);
+      return outcome;
     }
-    lock = std::make_unique<SupplierLock>(ctx.db, pipeline.supplier.name);
-    if (!lock->try_acquire())
-      throw SupplierLocked("another run for supplier '" + pipeline.supplier.name +
-                           "' is in progress (it holds the supplier lock); not starting a second one");
-    ledger = std::make_unique<Ledger>(ctx.db);
+    ledger = std::make_unique<Ledger>(ctx.db, timeouts);
     std::vector<std::string> parts{read_text(pipeline.graph_doc->name()), read_text(pipeline.supplier_doc->name())};
     for (const auto& [k, v] : options.overrides) parts.push_back(k + "=" + v);
     ctx.run_id =
@@ -154,21 +194,22 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       l->add_rejects(id, rs, header);
     };
   }
-  if (plan.run.deadline) flow.set_deadline(std::chrono::steady_clock::now() + *plan.run.deadline);
+  if (deadline) flow.set_deadline(*deadline);
   log_info("run started", {{"supplier", pipeline.supplier.name},
                            {"input", options.input.empty() ? "-" : options.input},
                            {"run_id", std::to_string(ctx.run_id), true},
                            {"dry_run", options.dry_run ? "true" : "false", true}});
+  running = &flow;
+  if (interrupted) flow.stop(StopReason::interrupted, true);
   bool lock_lost = false;
   try {
-    std::optional<SignalWatcher> signals;
-    if (options.handle_signals) signals.emplace([&flow](int) { flow.stop(StopReason::interrupted, true); });
     std::optional<LockWatch> watch;
     if (lock) watch.emplace(*lock, flow);
     Progress progress(flow, options.progress);
     outcome.flow = flow.run(ctx);
     lock_lost = watch && watch->lost();
   } catch (const StartupError&) {
+    running = nullptr;
     if (ledger) {
       RunEnd end;
       end.status = status_of(ExitCode::usage);
@@ -177,7 +218,12 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       ledger->finish(ctx.run_id, end);
     }
     throw;
+  } catch (const std::exception& e) {
+    // A node that could not open (a table that is not there): nothing was read, and the run is
+    // summarised and recorded like any other failed run.
+    outcome.flow.error = std::make_exception_ptr(std::runtime_error(server_message(e.what())));
   }
+  running = nullptr;
   try {
     rejects.close();
   } catch (const std::exception& e) {
@@ -216,7 +262,9 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     RunEnd end;
     end.status = status_of(outcome.code);
     end.exit_code = to_int(outcome.code);
-    end.input_sha256 = sha256_file(options.input);
+    // A FIFO or a device cannot be read twice: opening it again would wait for a writer for ever.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(options.input, ec)) end.input_sha256 = sha256_file(options.input);
     end.read = f.read;
     end.written = f.sink.written;
     end.inserted = f.sink.inserted;

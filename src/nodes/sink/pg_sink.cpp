@@ -3,7 +3,11 @@
 
 #include <xxhash.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -21,8 +25,14 @@ const ObjectSpec& spec() {
       {"title_field", Kind::string, "field stored in the title column", false, "title"},
       {"category_field", Kind::string, "field stored in the category column", false, "category"},
       {"image_field", Kind::string, "field stored in the image_url column", false, "image_url"},
-      {"max_attempts", Kind::integer, "tries of a batch when the database is unavailable", false, "5", 1, 100},
+      {"max_attempts", Kind::integer, "tries of a batch when the database is unavailable", false, "8", 1, 100},
       {"retry_backoff_ms", Kind::integer, "first wait between tries; doubles up to 10 s", false, "200", 1, 60000},
+      {"connect_timeout", Kind::duration,
+       "longest wait for the server to accept a connection and answer (every connection of the run)", false, "10s"},
+      {"statement_timeout", Kind::duration,
+       "longest a statement may run (the server cancels it); a batch that gets no answer for this long plus 5 s "
+       "(a frozen server) is retried on a new connection",
+       false, "1m"},
   }};
   return s;
 }
@@ -36,6 +46,7 @@ using OptInt = std::optional<std::int64_t>;
 // One staged row: what COPY sends, plus where it came from for a reject.
 struct Row {
   std::size_t record;  // index in the batch
+  std::uint64_t line;  // in the feed
   std::string key;
   Opt title, category, currency, image_url;
   OptInt net, tax, gross;
@@ -84,6 +95,8 @@ class PgSink final : public SinkNode {
         atomic_(supplier.mode == "atomic"),
         max_attempts_(static_cast<int>(settings.integer("max_attempts"))),
         backoff_ms_(settings.integer("retry_backoff_ms")),
+        connect_timeout_(settings.duration("connect_timeout").value_or(std::chrono::seconds(10))),
+        statement_timeout_(settings.duration("statement_timeout").value_or(std::chrono::minutes(1))),
         schema_(schema) {
     key_ = schema.add(supplier.key);
     title_ = settings.string("title_field");
@@ -115,34 +128,33 @@ class PgSink final : public SinkNode {
         has_column = has_column || c == i;
       if (!has_column) attribute_fields_.push_back(i);
     }
-    connect_session();
-    require_current_schema(*conn_);
-    {
+    try {
+      connect_session();
+      StatementTimer timer(*conn_, statement_timeout_);
+      require_current_schema(*conn_);
       pqxx::read_transaction t{*conn_};
       new_supplier_ =
           t.exec_params1("SELECT NOT EXISTS (SELECT 1 FROM " + table_quoted_ + " WHERE supplier = $1)", supplier_)[0]
               .as<bool>();
+    } catch (const pqxx::failure& e) {
+      throw std::runtime_error("node '" + id_ + "': " + server_message(e.what()));
     }
     if (atomic_) run_tx_ = std::make_unique<pqxx::work>(*conn_, "sluice_run");
   }
 
-  // Cancels the statement in progress from another session: libpq's own cancel would touch this
-  // session's connection from a second thread.
+  // Ends the statement in progress by shutting the session's socket down: the open transaction rolls
+  // back with the session. A cancel request would need a new connection, which a frozen server never
+  // answers, and libpq's own cancel would touch this session's connection from a second thread.
   void abort() override {
     aborted_ = true;
-    int pid = backend_pid_.load();
-    if (pid == 0) return;
-    try {
-      auto c = connect(ctx_.db);
-      pqxx::nontransaction n{*c};
-      n.exec_params("SELECT pg_cancel_backend($1)", pid);
-    } catch (const std::exception&) {
-      // The server is gone: the statement is gone with it.
-    }
+    std::lock_guard l(socket_mutex_);
+    if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
   }
 
   WriteCounts write(Batch& batch) override {
     if (aborted_) throw RunCancelled();
+    // Over the error budget already: this batch stays uncommitted (its rows count as not processed).
+    if (over_budget(batch)) return {};
     // A key given twice in one batch would make the merge fail (21000); the last occurrence wins
     // and the earlier ones are rejected, so every row is still accounted for.
     std::unordered_map<std::string_view, std::size_t> last;
@@ -177,11 +189,23 @@ class PgSink final : public SinkNode {
     if (!run_tx_) return {};
     // All or nothing: only a run that completed keeps what it wrote.
     if (complete && !ctx_.dry_run) {
-      run_tx_->commit();
-      run_tx_.reset();
-      return {};
+      try {
+        StatementTimer timer(*conn_, statement_timeout_ + std::chrono::seconds(5));
+        record_counts(*run_tx_, staged_);
+        run_tx_->commit();
+        run_tx_.reset();
+        return {};
+      } catch (const std::exception& e) {
+        run_tx_.reset();
+        if (committed_after_all()) return {};
+        throw SinkCloseError("the run's COMMIT failed, nothing was written: " + server_message(e.what()), staged_);
+      }
     }
-    run_tx_->abort();
+    try {
+      run_tx_->abort();
+    } catch (const std::exception&) {
+      // The session is gone, and its transaction with it.
+    }
     run_tx_.reset();
     return staged_;
   }
@@ -190,6 +214,36 @@ class PgSink final : public SinkNode {
   void reject(Batch& batch, std::size_t i, std::string code, std::string message) {
     const Record& r = batch.records[i];
     batch.rejects.push_back(Reject{r.line, id_, std::move(code), std::move(message), r.raw});
+  }
+
+  bool over_budget(const Batch& batch) const { return ctx_.over_budget && ctx_.over_budget(batch.rejects.size()); }
+
+  // Adds what a batch wrote to the run's ledger row in the batch's own transaction: whatever happens
+  // to the process afterwards, the ledger counts exactly what the table holds.
+  void record_counts(pqxx::transaction_base& t, const WriteCounts& c) {
+    if (ctx_.run_id == 0 || c.total() == 0) return;
+    auto i = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+    t.exec_params0(
+        "UPDATE sluice_run SET rows_inserted = rows_inserted + $2, rows_updated = rows_updated + $3, "
+        "rows_unchanged = rows_unchanged + $4 WHERE id = $1",
+        ctx_.run_id, i(c.inserted), i(c.updated), i(c.unchanged));
+  }
+
+  // After a failed COMMIT whose outcome libpq could not tell (the connection broke during it): the
+  // counts committed with the data say whether it happened.
+  bool committed_after_all() {
+    if (ctx_.run_id == 0 || staged_.total() == 0) return false;
+    try {
+      auto c = connect(ctx_.db, ConnectOptions{connect_timeout_, {}, nullptr, "sluice pg_sink"});
+      StatementTimer timer(*c, statement_timeout_);
+      pqxx::read_transaction t{*c};
+      auto n = t.exec_params1("SELECT rows_inserted + rows_updated + rows_unchanged FROM sluice_run WHERE id = $1",
+                              ctx_.run_id)[0]
+                   .as<std::int64_t>();
+      return n == static_cast<std::int64_t>(staged_.total());
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   Row make_row(const Record& r, std::size_t index, std::string key) const {
@@ -203,6 +257,7 @@ class PgSink final : public SinkNode {
       return std::nullopt;
     };
     Row row{index,
+            r.line,
             std::move(key),
             text(title_index_),
             text(category_index_),
@@ -224,9 +279,15 @@ class PgSink final : public SinkNode {
   }
 
   void connect_session() {
-    conn_ = connect(ctx_.db);
-    backend_pid_ = conn_->backendpid();
+    auto c = connect(ctx_.db, ConnectOptions{connect_timeout_, {}, &aborted_, "sluice pg_sink"});
+    {
+      std::lock_guard l(socket_mutex_);
+      conn_ = std::move(c);
+      socket_ = conn_->sock();
+    }
+    StatementTimer timer(*conn_, statement_timeout_);
     pqxx::nontransaction n{*conn_};
+    n.exec0("SET statement_timeout = " + std::to_string(statement_timeout_.count()));
     n.exec0("CREATE TEMP TABLE IF NOT EXISTS sluice_keys (sku text, row_hash bigint) ON COMMIT DELETE ROWS");
     n.exec0(
         "CREATE TEMP TABLE IF NOT EXISTS sluice_staging (sku text, title text, category text, net_minor bigint, "
@@ -273,7 +334,9 @@ class PgSink final : public SinkNode {
     by_key.reserve(end - begin);
     {
       pqxx::stream_to s{t, "sluice_keys", std::vector<std::string>{"sku", "row_hash"}};
+      copy_lines_.clear();
       for (std::size_t i = begin; i < end; ++i) {
+        copy_lines_.push_back(rows[i].line);
         s << std::make_tuple(rows[i].key, rows[i].hash);
         by_key.emplace(rows[i].key, &rows[i]);
       }
@@ -290,6 +353,8 @@ class PgSink final : public SinkNode {
         pqxx::stream_to s{t, "sluice_staging",
                           std::vector<std::string>{"sku", "title", "category", "net_minor", "tax_minor", "gross_minor",
                                                    "currency", "image_url", "attributes", "row_hash"}};
+        copy_lines_.clear();
+        for (const Row* r : changed) copy_lines_.push_back(r->line);
         for (const Row* r : changed)
           s << std::make_tuple(r->key, r->title, r->category, r->net, r->tax, r->gross, r->currency, r->image_url,
                                r->attributes, r->hash);
@@ -313,6 +378,8 @@ class PgSink final : public SinkNode {
         t, table_quoted_,
         std::vector<std::string>{"supplier", "sku", "title", "category", "net_minor", "tax_minor", "gross_minor",
                                  "currency", "image_url", "attributes", "row_hash", "first_run_id", "last_run_id"}};
+    copy_lines_.clear();
+    for (const Row* r : rows) copy_lines_.push_back(r->line);
     for (const Row* r : rows)
       s << std::make_tuple(supplier_, r->key, r->title, r->category, r->net, r->tax, r->gross, r->currency,
                            r->image_url, r->attributes, r->hash, run_id, run_id);
@@ -325,14 +392,25 @@ class PgSink final : public SinkNode {
     if (begin == end) return;
     for (int attempt = 1;; ++attempt) {
       try {
+        // A frozen server never answers and never cancels: past the server's own limit, the session
+        // is given up and the batch tried again on a new one.
+        StatementTimer timer(*conn_, statement_timeout_ + std::chrono::seconds(5));
         if (atomic_) {
           pqxx::subtransaction sub{*run_tx_, "sluice_batch"};
           WriteCounts c = merge_once(rows, begin, end, sub);
+          if (over_budget(batch)) return;  // the run rolls back as a whole
           sub.commit();
           out += c;
         } else {
           pqxx::work t{*conn_, "sluice_batch"};
           WriteCounts c = merge_once(rows, begin, end, t);
+          // Rows refused by the database count against the budget: a batch that would take the run
+          // over it is not committed.
+          if (over_budget(batch)) {
+            t.abort();
+            return;
+          }
+          record_counts(t, c);
           if (ctx_.dry_run)
             t.abort();
           else
@@ -347,7 +425,7 @@ class PgSink final : public SinkNode {
         if (aborted_) throw RunCancelled();  // the statement was cancelled on purpose; its batch rolled back
         if (is_data_error(e)) {
           if (end - begin == 1) {
-            reject(batch, rows[begin].record, "database", first_line(e.what()));
+            reject(batch, rows[begin].record, "database", server_message(e.what()));
             return;
           }
           std::size_t mid = begin + (end - begin) / 2;
@@ -357,7 +435,8 @@ class PgSink final : public SinkNode {
         }
         // An all-or-nothing run cannot survive losing its transaction; a per-batch run retries the batch,
         // which the idempotent merge makes safe even when the commit's fate was unknown.
-        if (!is_transient(e) || atomic_ || attempt >= max_attempts_) throw;
+        if (!is_transient(e, conn_.get()) || atomic_ || attempt >= max_attempts_)
+          throw std::runtime_error(describe_failure(e));
         ++retries_;
         std::this_thread::sleep_for(backoff(attempt));
         try {
@@ -375,9 +454,20 @@ class PgSink final : public SinkNode {
     return std::chrono::milliseconds(jitter(rng_));
   }
 
-  static std::string first_line(const std::string& s) {
-    std::string line = s.substr(0, s.find('\n'));
-    return line.rfind("ERROR:  ", 0) == 0 ? line.substr(8) : line;
+  // The server's message for a failure that ends the run. Its "COPY <table>, line N" context counts
+  // the rows of that COPY, which people cannot find in their feed: name the feed line instead.
+  std::string describe_failure(const std::exception& e) const {
+    std::string what = e.what();
+    std::string out = server_message(what);
+    static const std::string marker = "COPY ";
+    for (std::size_t at = what.find("CONTEXT:"); at != std::string::npos; at = std::string::npos) {
+      std::size_t copy = what.find(marker, at);
+      std::size_t line = copy == std::string::npos ? copy : what.find(", line ", copy);
+      if (line == std::string::npos) break;
+      std::size_t n = std::strtoull(what.c_str() + line + 7, nullptr, 10);
+      if (n >= 1 && n <= copy_lines_.size()) out += " (feed line " + std::to_string(copy_lines_[n - 1]) + ")";
+    }
+    return out;
   }
 
   std::string id_;
@@ -386,6 +476,7 @@ class PgSink final : public SinkNode {
   bool atomic_;
   int max_attempts_;
   std::int64_t backoff_ms_;
+  std::chrono::milliseconds connect_timeout_, statement_timeout_;
   const Schema& schema_;
   std::size_t key_;
   std::string title_, category_, image_;
@@ -394,13 +485,15 @@ class PgSink final : public SinkNode {
   std::vector<std::string> json_keys_;
   std::vector<std::size_t> attribute_fields_;
   RunContext ctx_;
-  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<PgConnection> conn_;
+  std::mutex socket_mutex_;  // abort() shuts down the socket of the current session, never a stale one
+  int socket_ = -1;
+  std::vector<std::uint64_t> copy_lines_;  // feed lines of the COPY in progress, for its error messages
   std::unique_ptr<pqxx::work> run_tx_;
   std::string table_quoted_, diff_sql_, update_sql_;
   WriteCounts staged_;
   bool new_supplier_ = false;
   std::atomic<bool> aborted_{false};
-  std::atomic<int> backend_pid_{0};
   std::atomic<std::uint64_t> retries_{0};
   std::mt19937_64 rng_{std::random_device{}()};
 };

@@ -23,5 +23,17 @@ TEST(Redact, ErrorsLoseTheSecretEvenWhenQuotedByTheServer) {
   EXPECT_EQ(redact_error("FATAL: password \"hunter2\" rejected", conninfo), "FATAL: password \"***\" rejected");
 }
 
+TEST(Redact, AMessageQuotingARedactedStringKeepsWhatFollowsIt) {
+  std::string conninfo = "host=db password=hunter2";
+  EXPECT_EQ(redact_error("cannot connect to PostgreSQL (host=db password=***): timeout expired", conninfo),
+            "cannot connect to PostgreSQL (host=db password=***): timeout expired");
+}
+
+TEST(ServerMessage, DropsLibpqsPrefixAndTheLinesAfterTheFirst) {
+  EXPECT_EQ(server_message("ERROR:  relation \"nope\" does not exist\nLINE 1: SELECT\n"),
+            "relation \"nope\" does not exist");
+  EXPECT_EQ(server_message("plain"), "plain");
+}
+
 }  // namespace
 }  // namespace sluice
