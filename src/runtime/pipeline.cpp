@@ -76,16 +76,10 @@ class LockWatch {
  public:
   LockWatch(SupplierLock& lock, Flow& flow)
       : thread_([this, &lock, &flow] {
-          std::unique_lock l(m_);
-          while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_.load(); })) {
-            l.unlock();
-            bool held = lock.still_held(done_);
-            l.lock();
-            if (!held && !done_) {
-              lost_ = true;
-              flow.stop(StopReason::lock_lost, true);
-              return;
-            }
+          try {
+            watch(lock, flow);
+          } catch (...) {
+            flow.fail(std::current_exception());  // not std::terminate: the run fails and is recorded
           }
         }) {}
   ~LockWatch() {
@@ -102,6 +96,20 @@ class LockWatch {
   }
 
  private:
+  void watch(SupplierLock& lock, Flow& flow) {
+    std::unique_lock l(m_);
+    while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return done_.load(); })) {
+      l.unlock();
+      bool held = lock.still_held(done_);
+      l.lock();
+      if (!held && !done_) {
+        lost_ = true;
+        flow.stop(StopReason::lock_lost, true);
+        return;
+      }
+    }
+  }
+
   std::mutex m_;
   std::condition_variable cv_;
   std::atomic<bool> done_{false};
