@@ -3,28 +3,18 @@
 
 #include <cstddef>
 
+#include "clients/byte_reader.hpp"
+
 namespace sluice {
 
 namespace {
 
-std::uint32_t byte_at(std::string_view b, std::size_t i) {
-  return static_cast<unsigned char>(b[i]);
-}
-std::uint32_t be16(std::string_view b, std::size_t i) {
-  return byte_at(b, i) << 8 | byte_at(b, i + 1);
-}
-std::uint32_t le16(std::string_view b, std::size_t i) {
-  return byte_at(b, i) | byte_at(b, i + 1) << 8;
-}
-std::uint32_t le24(std::string_view b, std::size_t i) {
-  return le16(b, i) | byte_at(b, i + 2) << 16;
-}
-std::uint32_t be32(std::string_view b, std::size_t i) {
-  return be16(b, i) << 16 | be16(b, i + 2);
-}
-std::uint32_t le32(std::string_view b, std::size_t i) {
-  return le16(b, i) | le16(b, i + 2) << 16;
-}
+using bytes::at;
+using bytes::be16;
+using bytes::be32;
+using bytes::le16;
+using bytes::le24;
+using bytes::le32;
 
 ImageInfo make(ImageFormat format) {
   return ImageInfo{format, mime_type(format), 0, 0};
@@ -34,11 +24,11 @@ ImageInfo sniff_jpeg(std::string_view b) {
   ImageInfo info = make(ImageFormat::jpeg);
   std::size_t i = 2;
   while (i + 1 < b.size()) {
-    if (byte_at(b, i) != 0xff) return info;
+    if (at(b, i) != 0xff) return info;
     // Any number of 0xFF fill bytes may precede a marker.
-    while (i < b.size() && byte_at(b, i) == 0xff) ++i;
+    while (i < b.size() && at(b, i) == 0xff) ++i;
     if (i >= b.size()) return info;
-    const std::uint32_t marker = byte_at(b, i++);
+    const std::uint32_t marker = at(b, i++);
     // Markers without a length field: TEM, RST0-7, SOI, EOI.
     if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
       if (marker == 0xd9) return info;
@@ -85,13 +75,13 @@ ImageInfo sniff_webp(std::string_view b) {
   const auto chunk = b.substr(12, 4);
   if (chunk == "VP8 ") {
     // Frame tag (3 bytes), start code 9D 01 2A, then 14-bit width and height with 2 scale bits.
-    if (b.size() >= 30 && byte_at(b, 23) == 0x9d && byte_at(b, 24) == 0x01 && byte_at(b, 25) == 0x2a) {
+    if (b.size() >= 30 && at(b, 23) == 0x9d && at(b, 24) == 0x01 && at(b, 25) == 0x2a) {
       info.width = le16(b, 26) & 0x3fff;
       info.height = le16(b, 28) & 0x3fff;
     }
   } else if (chunk == "VP8L") {
     // Signature 0x2F, then width-1 and height-1 in 14 bits each, little-endian bit order.
-    if (b.size() >= 25 && byte_at(b, 20) == 0x2f) {
+    if (b.size() >= 25 && at(b, 20) == 0x2f) {
       const std::uint32_t bits = le32(b, 21);
       info.width = (bits & 0x3fff) + 1;
       info.height = ((bits >> 14) & 0x3fff) + 1;
@@ -141,7 +131,7 @@ std::string_view mime_type(ImageFormat format) {
 }
 
 ImageInfo sniff_image(std::string_view b) {
-  if (b.size() >= 3 && byte_at(b, 0) == 0xff && byte_at(b, 1) == 0xd8 && byte_at(b, 2) == 0xff) {
+  if (b.size() >= 3 && at(b, 0) == 0xff && at(b, 1) == 0xd8 && at(b, 2) == 0xff) {
     return sniff_jpeg(b);
   }
   if (b.size() >= 8 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) return sniff_png(b);

@@ -8,22 +8,16 @@
 #include <cstring>
 #include <optional>
 
+#include "clients/byte_reader.hpp"
+
 namespace sluice {
 
 namespace {
 
-std::uint32_t byte_at(std::string_view b, std::size_t i) {
-  return static_cast<unsigned char>(b[i]);
-}
-std::uint32_t be16(std::string_view b, std::size_t i) {
-  return byte_at(b, i) << 8 | byte_at(b, i + 1);
-}
-std::uint32_t be32(std::string_view b, std::size_t i) {
-  return be16(b, i) << 16 | be16(b, i + 2);
-}
-std::uint32_t le32(std::string_view b, std::size_t i) {
-  return byte_at(b, i) | byte_at(b, i + 1) << 8 | byte_at(b, i + 2) << 16 | byte_at(b, i + 3) << 24;
-}
+using bytes::at;
+using bytes::be16;
+using bytes::be32;
+using bytes::le32;
 
 std::string hex_byte(std::uint32_t value) {
   char text[8];
@@ -162,12 +156,12 @@ Result check_gif(std::string_view b) {
     return (flags & 0x80) != 0 ? std::size_t{3} << ((flags & 7) + 1) : 0;
   };
   if (n < 13) return no_trailer;
-  std::size_t i = 13 + table_size(byte_at(b, 10));
+  std::size_t i = 13 + table_size(at(b, 10));
   // Data sub-blocks: a length byte, that many bytes, until a zero length.
   auto skip_sub_blocks = [&]() {
     for (;;) {
       if (i >= n) return false;
-      const std::size_t length = byte_at(b, i++);
+      const std::size_t length = at(b, i++);
       if (length == 0) return true;
       if (length > n - i) return false;
       i += length;
@@ -176,7 +170,7 @@ Result check_gif(std::string_view b) {
   bool image = false;
   for (;;) {
     if (i >= n) return no_trailer;
-    const std::uint32_t block = byte_at(b, i++);
+    const std::uint32_t block = at(b, i++);
     if (block == 0x3b) break;
     if (block == 0x21) {  // extension: label, then sub-blocks
       if (i >= n) return no_trailer;
@@ -184,7 +178,7 @@ Result check_gif(std::string_view b) {
       if (!skip_sub_blocks()) return no_trailer;
     } else if (block == 0x2c) {  // image descriptor, optional local colour table, LZW code size, data
       if (n - i < 9) return no_trailer;
-      const std::uint32_t flags = byte_at(b, i + 8);
+      const std::uint32_t flags = at(b, i + 8);
       i += 9;
       const std::size_t table = table_size(flags);
       if (table >= n - i) return no_trailer;
