@@ -88,8 +88,14 @@ class Price final : public TransformNode {
   std::optional<RejectReason> convert(Decimal& amount, const Record& r, std::optional<std::size_t> currency_index,
                                       const std::string& field) const {
     std::string from = supplier_.currency;
-    if (currency_index)
-      if (const auto* c = std::get_if<std::string>(&r.values[*currency_index])) from = *c;
+    if (currency_index) {
+      // A money field's currency is what validate read with it; without one (a graph that prices
+      // before validating) the supplier's currency would be a guess, and a wrong one is silent.
+      const auto* c = std::get_if<std::string>(&r.values[*currency_index]);
+      if (!c || c->empty())
+        return RejectReason{"currency", "field '" + field + "' is money but has no currency: validate it before price"};
+      from = *c;
+    }
     if (from == pricing_.currency) return std::nullopt;
     auto it = pricing_.exchange_rates.find(from);
     if (it == pricing_.exchange_rates.end())

@@ -322,6 +322,16 @@ TEST(PriceCurrency, RejectsAnAmountWithoutARate) {
   EXPECT_EQ(b.rejects[1].message, "field 'sale' is in CHF, and pricing.exchange_rates has no rate from CHF to USD");
 }
 
+TEST(PriceCurrency, AMoneyAmountWithoutItsCurrencyIsRejectedNotGuessed) {
+  Pricer p(kExchange);
+  // Priced without validate: the amount is text and no currency was read with it.
+  Batch b = p.run_values({{{"sku", std::string("a")}, {"price", std::string("12.50")}}});
+  EXPECT_TRUE(b.records.empty());
+  ASSERT_EQ(b.rejects.size(), 1u);
+  EXPECT_EQ(b.rejects[0].code, "currency");
+  EXPECT_EQ(b.rejects[0].message, "field 'price' is money but has no currency: validate it before price");
+}
+
 TEST(PriceCurrency, RoundsInThePricingCurrency) {
   Pricer p(R"(supplier: t
 currency: EUR
