@@ -7,20 +7,7 @@ src=$SLUICE_SOURCE_DIR
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-passed=0
-failed=0
-
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name" >&2
-  fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+. "$src/tests/support/checks.sh"
 
 python3 "$src/scripts/gen_feed.py" --supplier acme --rows 5000 --seed 7 --bad 0.03 >feed.csv
 
@@ -271,5 +258,4 @@ check "the report still validates" "$py" -c "
 import json, jsonschema
 jsonschema.validate(json.load(open('shop.json')), json.load(open('$src/docs/report.schema.json')))"
 
-echo "$passed passed, $failed failed"
-test "$failed" -eq 0
+finish_checks

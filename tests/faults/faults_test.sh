@@ -17,19 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name" >&2
-  fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+. "$src/tests/support/checks.sh"
 
 db=$("$src/scripts/pg" start "$pgdir") || { echo "cannot start PostgreSQL" >&2; exit 1; }
 export SLUICE_DB=$db
@@ -157,5 +145,4 @@ check "after the outage, a rerun converges to the clean table" test "$(dump acme
 check "after the outage, the rerun completes" contains after-stop.err ": holds"
 echo "committed before the server stopped: $committed rows" >&2
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish_checks
