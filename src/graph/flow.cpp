@@ -66,6 +66,13 @@ class Watchdog {
   std::thread thread_;
 };
 
+// rejected / rows > ratio, compared exactly: rejected * 10^scale > units * rows.
+bool ratio_exceeded(std::uint64_t rejected, std::uint64_t rows, const Decimal& ratio) {
+  using detail::Int128;
+  return static_cast<Int128>(rejected) * detail::pow10_128(ratio.scale()) >
+         static_cast<Int128>(ratio.units()) * static_cast<Int128>(rows);
+}
+
 }  // namespace
 
 std::string_view to_string(StopReason r) {
@@ -186,12 +193,8 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     if (budget_spent.load()) return true;
     const std::uint64_t rejected = rejects_to_sink.load() + more;
     bool over = plan_.budget.max_rejects && rejected > static_cast<std::uint64_t>(*plan_.budget.max_rejects);
-    if (!over && plan_.budget.max_reject_ratio) {
-      const Decimal& ratio = *plan_.budget.max_reject_ratio;
-      using detail::Int128;
-      over = static_cast<Int128>(rejected) * detail::pow10_128(ratio.scale()) >
-             static_cast<Int128>(ratio.units()) * static_cast<Int128>(rows_to_sink.load());
-    }
+    if (!over && plan_.budget.max_reject_ratio)
+      over = ratio_exceeded(rejected, rows_to_sink.load(), *plan_.budget.max_reject_ratio);
     if (over) {
       budget_spent = true;
       stop(StopReason::error_budget, false);
@@ -412,14 +415,9 @@ FlowResult Flow::run(const RunContext& run_ctx) {
 
   watchdog.reset();  // a deadline that passes while the nodes close must not abort their commits
   result.stop = reason_.load();
-  if (result.stop == StopReason::none && plan_.budget.max_reject_ratio && read_ > 0) {
-    // rejected / read > ratio, compared exactly: rejected * 10^scale > units * read.
-    const Decimal& ratio = *plan_.budget.max_reject_ratio;
-    using detail::Int128;
-    Int128 lhs = static_cast<Int128>(rejected_.load()) * detail::pow10_128(ratio.scale());
-    if (lhs > static_cast<Int128>(ratio.units()) * static_cast<Int128>(read_.load()))
-      result.stop = StopReason::error_budget;
-  }
+  if (result.stop == StopReason::none && plan_.budget.max_reject_ratio && read_ > 0 &&
+      ratio_exceeded(rejected_.load(), read_.load(), *plan_.budget.max_reject_ratio))
+    result.stop = StopReason::error_budget;
   bool complete = !result.error && result.stop == StopReason::none;
   for (std::size_t i = 1; i + 1 < chain.size(); ++i) {
     try {
