@@ -96,10 +96,4 @@ bool is_transient(const std::exception& e, const pqxx::connection_base* c);
 // retrying the same rows will fail again, but splitting the batch isolates them.
 bool is_data_error(const std::exception& e);
 
-struct RetryPolicy {
-  int max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{200};
-  std::chrono::milliseconds max_backoff{5000};
-};
-
 }  // namespace sluice
