@@ -128,9 +128,12 @@ void Flow::stop(StopReason why, bool cancel) {
   if (!cancel) return;
   {
     std::lock_guard l(context_mutex_);
+    ++stops_in_progress_;
     if (context_) context_->cancel_group_execution();
   }
   abort_nodes();
+  std::lock_guard l(context_mutex_);
+  if (--stops_in_progress_ == 0) stops_done_.notify_all();
 }
 
 void Flow::fail_node(const std::string& node, std::exception_ptr error) {
@@ -407,9 +410,10 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     } catch (...) {
       result.error = std::current_exception();
     }
-    std::lock_guard l(context_mutex_);
+    std::unique_lock l(context_mutex_);
     context_ = nullptr;
     // A failure from another thread explains the run's end better than the cancellation it caused.
+    stops_done_.wait(l, [this] { return stops_in_progress_ == 0; });
     if (failure_) result.error = failure_;
   });
 

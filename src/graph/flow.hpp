@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -128,6 +129,10 @@ class Flow {
   mutable std::mutex context_mutex_;
   oneapi::tbb::task_group_context* context_ = nullptr;  // while the graph runs
   std::exception_ptr failure_;                          // from fail(), under context_mutex_
+  // stop() calls under way on other threads: run() waits for them before it reads failure_, since
+  // a stop cancels the graph before its aborts can record a failure.
+  int stops_in_progress_ = 0;  // under context_mutex_
+  std::condition_variable stops_done_;
 };
 
 }  // namespace sluice

@@ -39,7 +39,10 @@ class CountingSource final : public SourceNode {
   std::uint64_t bytes_read() const override { return emitted_ * 10; }
   std::optional<std::uint64_t> bytes_total() const override { return rows_ * 10; }
   void abort() override {
-    if (throw_on_abort) throw std::runtime_error("abort failed");
+    if (!throw_on_abort) return;
+    // Slow to fail, so the graph has ended its cancelled tasks long before the failure is recorded.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    throw std::runtime_error("abort failed");
   }
   bool throw_on_abort = false;
 
