@@ -192,12 +192,15 @@ FlowResult Flow::run(const RunContext& run_ctx) {
   std::atomic<std::uint64_t> rows_to_sink{0}, rejects_to_sink{0};
   std::atomic<bool> budget_spent{false};  // once over, later batches do not commit either
   RunContext ctx = run_ctx;
-  ctx.over_budget = [this, &rows_to_sink, &rejects_to_sink, &budget_spent](std::uint64_t more) {
+  ctx.budget_mark = [&rows_to_sink, &rejects_to_sink] {
+    return BudgetMark{rows_to_sink.load(), rejects_to_sink.load()};
+  };
+  ctx.over_budget = [this, &budget_spent](const BudgetMark& at, std::uint64_t more) {
     if (budget_spent.load()) return true;
-    const std::uint64_t rejected = rejects_to_sink.load() + more;
+    const std::uint64_t rejected = at.rejects + more;
     bool over = plan_.budget.max_rejects && rejected > static_cast<std::uint64_t>(*plan_.budget.max_rejects);
     if (!over && plan_.budget.max_reject_ratio)
-      over = ratio_exceeded(rejected, rows_to_sink.load(), *plan_.budget.max_reject_ratio);
+      over = ratio_exceeded(rejected, at.rows, *plan_.budget.max_reject_ratio);
     if (over) {
       budget_spent = true;
       stop(StopReason::error_budget, false);
@@ -409,6 +412,19 @@ FlowResult Flow::run(const RunContext& run_ctx) {
       // The run was being cancelled anyway; the rows involved are counted as not processed.
     } catch (...) {
       result.error = std::current_exception();
+    }
+    // Batches the sink finished after their write() returned.
+    try {
+      LateRows late = guarded(sink_id, stats[last], [&] { return sink.drain(); });
+      written += late.counts;
+      finished_ += late.counts.total();
+      in_flight -= static_cast<std::int64_t>(late.counts.total());
+      stats[last].out += late.counts.total();
+      stats[last].rejected += late.rejects.size();
+      write_rejects(late.rejects, late.header.get());
+    } catch (const RunCancelled&) {
+    } catch (...) {
+      if (!result.error) result.error = std::current_exception();
     }
     std::unique_lock l(context_mutex_);
     context_ = nullptr;

@@ -17,6 +17,10 @@
 namespace sluice {
 
 // What a run supplies to nodes when they open.
+struct BudgetMark {
+  std::uint64_t rows = 0, rejects = 0;
+};
+
 struct RunContext {
   std::string input{};      // the feed: a path or "-" for standard input; empty: the source's own setting
   std::string db{};         // PostgreSQL connection string ("" = libpq defaults and PG* variables)
@@ -24,10 +28,13 @@ struct RunContext {
   bool dry_run = false;     // database writes are rolled back; nothing is stored
   bool database = false;    // the run uses PostgreSQL (the graph has a database node): keep state there
   std::int64_t as_of = 0;   // seconds since the epoch: "now" for sale windows and dated discounts
-  // Set by the flow for its sink: whether committing the batch being written, with `more` rejects of
-  // its own so far, would exceed the error budget (counting the rejects of every batch up to this
-  // one). A true answer also stops the run; the sink then leaves the batch uncommitted.
-  std::function<bool(std::uint64_t more)> over_budget{};
+  // Set by the flow for its sink. budget_mark() is where the error budget stands as the batch being
+  // written reaches the sink (the rows and rejects of every batch up to it). over_budget(mark, more)
+  // says whether committing that batch, with `more` rejects of its own, would exceed the budget; a
+  // sink that commits a batch later, on its own thread, asks with the batch's mark. A true answer
+  // also stops the run; the sink then leaves the batch uncommitted.
+  std::function<BudgetMark()> budget_mark{};
+  std::function<bool(const BudgetMark& at, std::uint64_t more)> over_budget{};
 };
 
 // What a sink did with the records of a batch. File sinks write; database sinks insert, update or
@@ -115,6 +122,13 @@ class AsyncTransformNode {
   virtual void close() {}  // after the last batch, also when the run stopped early
 };
 
+// What drain() hands back: rows finished after their batch's write() returned.
+struct LateRows {
+  WriteCounts counts;
+  std::vector<Reject> rejects;
+  std::shared_ptr<const std::vector<std::string>> header;  // of the rejects' raw fields
+};
+
 class SinkNode {
  public:
   virtual ~SinkNode() = default;
@@ -126,6 +140,10 @@ class SinkNode {
   // Writes every record of the batch durably (as far as the sink can) before returning. Records the
   // destination refuses (a constraint, say) move to batch.rejects; every other record is counted.
   virtual WriteCounts write(Batch& batch) = 0;
+  // A sink may finish a batch after write() returned (its database work overlapping the next batch's
+  // preparation): write() then returns the counts and rejects of batches finished since, and drain(),
+  // called once the graph has ended (also after a failure or a stop), those of the rest.
+  virtual LateRows drain() { return {}; }
   // Finishes the output; `complete` is false when the run stopped early or failed. Returns what was
   // counted as written but is not kept after all (an all-or-nothing run rolled back).
   virtual WriteCounts close(bool complete) = 0;

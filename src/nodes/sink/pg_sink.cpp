@@ -66,6 +66,39 @@ struct PartReject {
   std::string message;
 };
 
+// A batch on its way to the database.
+struct Job {
+  EncodedRows rows;
+  // The batch's lines and raw fields, for the rejects the database may find; the values are freed
+  // with the batch.
+  std::vector<std::uint64_t> lines;
+  std::vector<std::vector<std::string>> raw;
+  std::shared_ptr<const std::vector<std::string>> header;
+  std::vector<Part> parts;       // by session
+  std::uint64_t unchanged = 0;   // rows the snapshot found unchanged
+  BudgetMark mark;
+  std::size_t own_rejects = 0;   // found before the database
+  std::atomic<std::size_t> refused{0};
+  // Results, read after the job's thread ended.
+  WriteCounts counts;
+  std::vector<Reject> rejects;
+  std::exception_ptr error;
+
+  void reset() {
+    rows.clear();
+    lines.clear();
+    raw.clear();
+    header.reset();
+    parts.clear();
+    unchanged = 0;
+    own_rejects = 0;
+    refused = 0;
+    counts = {};
+    rejects.clear();
+    error = nullptr;
+  }
+};
+
 class PgSink final : public SinkNode {
  public:
   PgSink(std::string id, const Settings& settings, const Supplier& supplier, Target target, const Schema& schema)
@@ -122,7 +155,10 @@ class PgSink final : public SinkNode {
     }
   }
 
-  ~PgSink() override { wait_for_snapshot(std::nothrow); }
+  ~PgSink() override {
+    wait_for_snapshot(std::nothrow);
+    if (job_thread_.joinable()) job_thread_.join();
+  }
 
   void wait_for_snapshot(std::nothrow_t) {
     if (snapshot_thread_.joinable()) snapshot_thread_.join();
@@ -147,73 +183,62 @@ class PgSink final : public SinkNode {
     for (auto& w : writers_) w->shutdown();
   }
 
+  // Prepares the batch (encoding, repeated keys, the snapshot's verdicts) while the previous one is
+  // written on its own thread, then hands it over and returns what the previous one wrote.
   WriteCounts write(Batch& batch) override {
     if (aborted_) throw RunCancelled();
     wait_for_snapshot();
-    // Over the error budget already: this batch stays uncommitted (its rows count as not processed).
-    if (over_budget(batch, 0)) return {};
-    rows_.clear();
+    Job& job = jobs_[next_job_];
+    job.reset();
+    job.header = batch.raw_header;
     for (std::size_t i = 0; i < batch.records.size(); ++i)
-      if (auto why = encoder_.encode(batch.records[i], i, rows_)) reject(batch, i, why->code, why->message);
-    RowRefs keep = without_repeated_keys(batch);
+      if (auto why = encoder_.encode(batch.records[i], i, job.rows)) reject(batch, i, why->code, why->message);
+    RowRefs keep = without_repeated_keys(job, batch);
+    job.mark = ctx_.budget_mark ? ctx_.budget_mark() : BudgetMark{};
+    job.own_rejects = batch.rejects.size();
+    job.lines.reserve(batch.records.size());
+    job.raw.reserve(batch.records.size());
+    for (auto& r : batch.records) {
+      job.lines.push_back(r.line);
+      job.raw.push_back(std::move(r.raw));
+    }
 
-    std::vector<Part> parts(writers_.size());
-    WriteCounts counts;
+    LateRows previous = finish_job();  // rethrows the previous batch's failure
+    for (auto& r : previous.rejects) batch.rejects.push_back(std::move(r));
+    if (aborted_) throw RunCancelled();
+    // Over the error budget already: this batch stays uncommitted (its rows count as not processed).
+    if (over_budget(job, 0)) return previous.counts;
+
+    job.parts.assign(writers_.size(), Part{});
     for (const EncodedRow* r : keep) {
-      Part& p = parts[r->key_hash % parts.size()];
+      Part& part = job.parts[r->key_hash % job.parts.size()];
       if (!snapshot_ready_) {
-        p.unknown.push_back(r);
+        part.unknown.push_back(r);
         continue;
       }
       const std::int64_t* stored = snapshot_.find(r->key_hash);
       if (!stored)
-        p.fresh.push_back(r);
+        part.fresh.push_back(r);
       else if (*stored == KeySnapshot::ambiguous)
-        p.unknown.push_back(r);
+        part.unknown.push_back(r);
       else if (*stored == r->row_hash)
-        ++counts.unchanged;
+        ++job.unchanged;
       else
-        p.changed.push_back(r);
+        part.changed.push_back(r);
     }
-
-    std::vector<std::vector<PartReject>> refused(parts.size());
-    std::vector<WriteCounts> written(parts.size());
-    std::vector<std::exception_ptr> errors(parts.size());
-    std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < parts.size(); ++i) {
-      if (parts[i].empty()) continue;
-      threads.emplace_back([&, i] {
-        try {
-          write_part(i, parts[i], batch, written[i], refused[i]);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      });
-    }
-    try {
-      if (!parts[0].empty()) write_part(0, parts[0], batch, written[0], refused[0]);
-    } catch (...) {
-      errors[0] = std::current_exception();
-    }
-    for (auto& t : threads) t.join();
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      for (auto& r : refused[i]) reject(batch, r.record, "database", std::move(r.message));
-      counts += written[i];
-    }
-    for (auto& e : errors)
-      if (e) std::rethrow_exception(e);
-    if (counts.unchanged > 0 && !record_unchanged(batch, counts)) {
-      counts.unchanged = 0;  // not committed: counted as not processed
-      return counts;
-    }
-    staged_ += counts;
-    return counts;
+    running_ = &job;
+    next_job_ ^= 1;
+    job_thread_ = std::thread([this, &job] { run_job(job); });
+    return previous.counts;
   }
+
+  LateRows drain() override { return finish_job(); }
 
   std::uint64_t retries() const override { return retries_.load(); }
 
   WriteCounts close(bool complete) override {
     wait_for_snapshot(std::nothrow);
+    if (job_thread_.joinable()) job_thread_.join();  // drain() has collected it unless the run failed
     if (!run_tx_) return {};
     // All or nothing: only a run that completed keeps what it wrote.
     PgConnection& c = writers_[0]->connection();
@@ -247,7 +272,8 @@ class PgSink final : public SinkNode {
 
   // A key given twice in one batch would make one statement touch a row twice; the last occurrence
   // wins and the earlier ones are rejected, so every row is still accounted for.
-  RowRefs without_repeated_keys(Batch& batch) {
+  RowRefs without_repeated_keys(Job& job, Batch& batch) {
+    const EncodedRows& rows_ = job.rows;
     std::vector<std::size_t> order(rows_.rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -273,17 +299,17 @@ class PgSink final : public SinkNode {
       }
       const auto& r = rows_.rows[i];
       reject(batch, r.record, "duplicate_key",
-             "key '" + key_text(r) + "' appears again on line " + std::to_string(rows_.rows[winner].line) +
+             "key '" + key_text(rows_, r) + "' appears again on line " + std::to_string(rows_.rows[winner].line) +
                  ", which wins");
     }
     for (std::size_t i = 0; i < rows_.rows.size(); ++i)
-      if (!dropped[i]) keep.push_back(&rows_.rows[i]);
+      if (!dropped[i]) keep.push_back(&job.rows.rows[i]);
     return keep;
   }
 
   // The key for people: its parts (without the supplier column), joined by '/'.
-  std::string key_text(const EncodedRow& r) const {
-    std::string_view bytes = rows_.key(r);
+  std::string key_text(const EncodedRows& rows, const EncodedRow& r) const {
+    std::string_view bytes = rows.key(r);
     std::string out;
     for (std::size_t k = 0; k < target_.key.size() && bytes.size() >= 8; ++k) {
       std::uint64_t n = 0;
@@ -296,10 +322,10 @@ class PgSink final : public SinkNode {
     return out;
   }
 
-  bool over_budget(const Batch& batch, std::size_t more) {
+  bool over_budget(const Job& job, std::size_t more) {
     if (!ctx_.over_budget) return false;
     std::lock_guard l(budget_mutex_);
-    return ctx_.over_budget(batch.rejects.size() + more);
+    return ctx_.over_budget(job.mark, job.own_rejects + job.refused.load() + more);
   }
 
   // Adds what a transaction wrote to the run's ledger row in that transaction: whatever happens to the
@@ -314,11 +340,11 @@ class PgSink final : public SinkNode {
   }
 
   // Rows the snapshot found unchanged need no statement; their count is committed on its own.
-  bool record_unchanged(const Batch& batch, const WriteCounts& counts) {
+  bool record_unchanged(Job& job) {
     if (atomic_ || ctx_.run_id == 0) return true;
-    if (over_budget(batch, 0)) return false;
+    if (over_budget(job, 0)) return false;
     WriteCounts c;
-    c.unchanged = counts.unchanged;
+    c.unchanged = job.unchanged;
     with_retries(0, [&](PgWriter& w) {
       pqxx::work t{w.connection(), "sluice_counts"};
       record_counts(t, c);
@@ -328,6 +354,54 @@ class PgSink final : public SinkNode {
         t.commit();
     });
     return true;
+  }
+
+  // The database work of one batch, on its own thread: every part (on its own session; the first on
+  // this thread), then the count of the unchanged rows.
+  void run_job(Job& job) {
+    try {
+      std::vector<std::vector<PartReject>> refused(job.parts.size());
+      std::vector<WriteCounts> written(job.parts.size());
+      std::vector<std::exception_ptr> errors(job.parts.size());
+      std::vector<std::thread> threads;
+      for (std::size_t i = 1; i < job.parts.size(); ++i) {
+        if (job.parts[i].empty()) continue;
+        threads.emplace_back([&, i] {
+          try {
+            write_part(i, job.parts[i], job, written[i], refused[i]);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        });
+      }
+      try {
+        if (!job.parts[0].empty()) write_part(0, job.parts[0], job, written[0], refused[0]);
+      } catch (...) {
+        errors[0] = std::current_exception();
+      }
+      for (auto& t : threads) t.join();
+      for (std::size_t i = 0; i < job.parts.size(); ++i) {
+        for (auto& r : refused[i]) {
+          job.rejects.push_back(Reject{job.lines[r.record], id_, "database", std::move(r.message), job.raw[r.record]});
+        }
+        job.counts += written[i];
+      }
+      for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+      if (job.unchanged > 0 && record_unchanged(job)) job.counts.unchanged += job.unchanged;
+    } catch (...) {
+      job.error = std::current_exception();
+    }
+  }
+
+  // Waits for the batch being written and hands back what it wrote; rethrows its failure.
+  LateRows finish_job() {
+    if (!running_) return {};
+    if (job_thread_.joinable()) job_thread_.join();
+    Job& job = *std::exchange(running_, nullptr);
+    if (job.error) std::rethrow_exception(std::exchange(job.error, nullptr));
+    staged_ += job.counts;
+    return LateRows{job.counts, std::move(job.rejects), job.header};
   }
 
   // Runs f on writer i's session, again on a new session while the database is unavailable.
@@ -357,7 +431,7 @@ class PgSink final : public SinkNode {
 
   // Writes a part in one transaction (a savepoint in atomic mode). Rows the database refuses are found by
   // splitting the part in halves until each bad row is alone; the rest commit.
-  void write_part(std::size_t i, Part part, const Batch& batch, WriteCounts& out, std::vector<PartReject>& refused) {
+  void write_part(std::size_t i, Part part, Job& job, WriteCounts& out, std::vector<PartReject>& refused) {
     if (part.empty()) return;
     PgWriter& w = *writers_[i];
     for (int attempt = 1;; ++attempt) {
@@ -367,25 +441,25 @@ class PgSink final : public SinkNode {
         WriteCounts c;
         auto apply = [&](pqxx::transaction_base& t) {
           if (!part.unknown.empty()) {
-            c = w.merge(t, rows_, part.all(), ctx_.run_id);
+            c = w.merge(t, job.rows, part.all(), ctx_.run_id);
             return;
           }
-          w.insert(t, rows_, part.fresh, ctx_.run_id);
-          w.update(t, rows_, part.changed, ctx_.run_id);
+          w.insert(t, job.rows, part.fresh, ctx_.run_id);
+          w.update(t, job.rows, part.changed, ctx_.run_id);
           c.inserted = part.fresh.size();
           c.updated = part.changed.size();
         };
         if (atomic_) {
           pqxx::subtransaction sub{*run_tx_, "sluice_batch"};
           apply(sub);
-          if (over_budget(batch, refused_total_)) return;  // the run rolls back as a whole
+          if (over_budget(job, 0)) return;  // the run rolls back as a whole
           sub.commit();
         } else {
           pqxx::work t{w.connection(), "sluice_batch"};
           apply(t);
           // Rows refused by the database count against the budget: a part that would take the run over
           // it is not committed.
-          if (over_budget(batch, refused_total_)) {
+          if (over_budget(job, 0)) {
             t.abort();
             return;
           }
@@ -414,12 +488,12 @@ class PgSink final : public SinkNode {
           if (part.size() == 1) {
             RowRefs one = part.all();
             refused.push_back({one[0]->record, server_message(e.what())});
-            ++refused_total_;
+            ++job.refused;
             return;
           }
           auto [a, b] = halves(part);
-          write_part(i, std::move(a), batch, out, refused);
-          write_part(i, std::move(b), batch, out, refused);
+          write_part(i, std::move(a), job, out, refused);
+          write_part(i, std::move(b), job, out, refused);
           return;
         }
         // An all-or-nothing run cannot survive losing its transaction; a per-batch run retries the part,
@@ -502,7 +576,10 @@ class PgSink final : public SinkNode {
   std::chrono::milliseconds connect_timeout_, statement_timeout_;
   Target target_;
   RowEncoder encoder_;
-  EncodedRows rows_;
+  Job jobs_[2];  // one being prepared while the other is written
+  int next_job_ = 0;
+  Job* running_ = nullptr;  // handed to job_thread_, not yet finished
+  std::thread job_thread_;
   std::vector<std::unique_ptr<PgWriter>> writers_;
   KeySnapshot snapshot_;
   bool snapshot_ready_ = false;  // written by snapshot_thread_, read after joining it
@@ -512,7 +589,6 @@ class PgSink final : public SinkNode {
   std::unique_ptr<pqxx::work> run_tx_;
   WriteCounts staged_;
   std::mutex budget_mutex_, rng_mutex_;
-  std::atomic<std::size_t> refused_total_{0};
   std::atomic<bool> aborted_{false};
   std::atomic<std::uint64_t> retries_{0};
   std::mt19937_64 rng_{std::random_device{}()};
