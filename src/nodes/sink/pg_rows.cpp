@@ -4,6 +4,7 @@
 #include <simdjson.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -79,6 +80,49 @@ std::int64_t row_hash(std::string_view copy_line) {
 
 std::uint64_t key_hash(std::string_view key_bytes) {
   return XXH3_64bits(key_bytes.data(), key_bytes.size());
+}
+
+std::vector<std::pair<const EncodedRow*, const EncodedRow*>> repeated_keys(const EncodedRows& rows, RowRefs& keep) {
+  const auto& all = rows.rows;
+  std::vector<std::size_t> order(all.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (all[a].key_hash != all[b].key_hash) return all[a].key_hash < all[b].key_hash;
+    if (rows.key(all[a]) != rows.key(all[b])) return rows.key(all[a]) < rows.key(all[b]);
+    return a < b;
+  });
+  std::vector<bool> dropped(all.size(), false);
+  for (std::size_t i = 0; i + 1 < order.size(); ++i) {
+    const auto &r = all[order[i]], &next = all[order[i + 1]];
+    if (r.key_hash == next.key_hash && rows.key(r) == rows.key(next)) dropped[order[i]] = true;
+  }
+  std::vector<std::pair<const EncodedRow*, const EncodedRow*>> out;
+  const EncodedRow* winner = nullptr;
+  for (std::size_t j = order.size(); j-- > 0;) {  // from the last occurrence of each key backwards
+    const EncodedRow& r = all[order[j]];
+    if (dropped[order[j]])
+      out.emplace_back(&r, winner);
+    else
+      winner = &r;
+  }
+  keep.clear();
+  keep.reserve(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (!dropped[i]) keep.push_back(&all[i]);
+  return out;
+}
+
+std::string key_text(const Target& target, std::string_view bytes) {
+  std::string out;
+  for (std::size_t k = 0; k < target.key.size() && bytes.size() >= 8; ++k) {
+    std::uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) n |= std::uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
+    std::string_view part = bytes.substr(8, n);
+    bytes.remove_prefix(8 + part.size());
+    if (target.owner && target.key[k] == *target.owner) continue;
+    out += (out.empty() ? "" : "/") + std::string(part);
+  }
+  return out;
 }
 
 RowEncoder::RowEncoder(const Target& target, const Schema& schema, std::string supplier)

@@ -44,6 +44,15 @@ void append_key_part(std::string& out, std::string_view part);
 std::int64_t row_hash(std::string_view copy_line);
 std::uint64_t key_hash(std::string_view key_bytes);
 
+using RowRefs = std::vector<const EncodedRow*>;
+
+// Rows whose key comes again later in `rows`, each with the last row of its key, which wins; `keep`
+// receives the others, in their order.
+std::vector<std::pair<const EncodedRow*, const EncodedRow*>> repeated_keys(const EncodedRows& rows, RowRefs& keep);
+
+// A key's bytes for people: its parts, without the supplier column, joined by '/'.
+std::string key_text(const Target& target, std::string_view key_bytes);
+
 // Turns records into COPY lines for a target.
 class RowEncoder {
  public:

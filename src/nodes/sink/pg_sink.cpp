@@ -10,6 +10,7 @@
 
 #include "clients/pg.hpp"
 #include "clients/pg_schema.hpp"
+#include "nodes/sink/pg_job.hpp"
 #include "nodes/sink/pg_rows.hpp"
 #include "nodes/sink/pg_snapshot.hpp"
 #include "nodes/sink/pg_target.hpp"
@@ -48,55 +49,9 @@ const ObjectSpec& spec() {
   return s;
 }
 
-// A set of rows of one batch for one session, and what the snapshot says about them.
-struct Part {
-  RowRefs fresh, changed, unknown;
-  bool empty() const { return fresh.empty() && changed.empty() && unknown.empty(); }
-  std::size_t size() const { return fresh.size() + changed.size() + unknown.size(); }
-  RowRefs all() const {
-    RowRefs out = unknown;
-    out.insert(out.end(), fresh.begin(), fresh.end());
-    out.insert(out.end(), changed.begin(), changed.end());
-    return out;
-  }
-};
-
 struct PartReject {
   std::size_t record;
   std::string message;
-};
-
-// A batch on its way to the database.
-struct Job {
-  EncodedRows rows;
-  // The batch's lines and raw fields, for the rejects the database may find; the values are freed
-  // with the batch.
-  std::vector<std::uint64_t> lines;
-  std::vector<std::vector<std::string>> raw;
-  std::shared_ptr<const std::vector<std::string>> header;
-  std::vector<Part> parts;       // by session
-  std::uint64_t unchanged = 0;   // rows the snapshot found unchanged
-  BudgetMark mark;
-  std::size_t own_rejects = 0;   // found before the database
-  std::atomic<std::size_t> refused{0};
-  // Results, read after the job's thread ended.
-  WriteCounts counts;
-  std::vector<Reject> rejects;
-  std::exception_ptr error;
-
-  void reset() {
-    rows.clear();
-    lines.clear();
-    raw.clear();
-    header.reset();
-    parts.clear();
-    unchanged = 0;
-    own_rejects = 0;
-    refused = 0;
-    counts = {};
-    rejects.clear();
-    error = nullptr;
-  }
 };
 
 class PgSink final : public SinkNode {
@@ -193,7 +148,13 @@ class PgSink final : public SinkNode {
     job.header = batch.raw_header;
     for (std::size_t i = 0; i < batch.records.size(); ++i)
       if (auto why = encoder_.encode(batch.records[i], i, job.rows)) reject(batch, i, why->code, why->message);
-    RowRefs keep = without_repeated_keys(job, batch);
+    // A key given twice in one batch would make one statement touch a row twice; the last occurrence
+    // wins and the earlier ones are rejected, so every row is still accounted for.
+    RowRefs keep;
+    for (auto& [row, winner] : repeated_keys(job.rows, keep))
+      reject(batch, row->record, "duplicate_key",
+             "key '" + key_text(target_, job.rows.key(*row)) + "' appears again on line " +
+                 std::to_string(winner->line) + ", which wins");
     job.mark = ctx_.budget_mark ? ctx_.budget_mark() : BudgetMark{};
     job.own_rejects = batch.rejects.size();
     job.lines.reserve(batch.records.size());
@@ -268,58 +229,6 @@ class PgSink final : public SinkNode {
   void reject(Batch& batch, std::size_t i, std::string code, std::string message) {
     const Record& r = batch.records[i];
     batch.rejects.push_back(Reject{r.line, id_, std::move(code), std::move(message), r.raw});
-  }
-
-  // A key given twice in one batch would make one statement touch a row twice; the last occurrence
-  // wins and the earlier ones are rejected, so every row is still accounted for.
-  RowRefs without_repeated_keys(Job& job, Batch& batch) {
-    const EncodedRows& rows_ = job.rows;
-    std::vector<std::size_t> order(rows_.rows.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      const auto &ra = rows_.rows[a], &rb = rows_.rows[b];
-      if (ra.key_hash != rb.key_hash) return ra.key_hash < rb.key_hash;
-      if (rows_.key(ra) != rows_.key(rb)) return rows_.key(ra) < rows_.key(rb);
-      return a < b;
-    });
-    std::vector<bool> dropped(rows_.rows.size(), false);
-    for (std::size_t i = 0; i + 1 < order.size(); ++i) {
-      const auto &r = rows_.rows[order[i]], &next = rows_.rows[order[i + 1]];
-      if (r.key_hash != next.key_hash || rows_.key(r) != rows_.key(next)) continue;
-      dropped[order[i]] = true;
-    }
-    RowRefs keep;
-    keep.reserve(rows_.rows.size());
-    std::size_t winner = 0;
-    for (std::size_t j = order.size(); j-- > 0;) {  // from the last occurrence of each key backwards
-      std::size_t i = order[j];
-      if (!dropped[i]) {
-        winner = i;
-        continue;
-      }
-      const auto& r = rows_.rows[i];
-      reject(batch, r.record, "duplicate_key",
-             "key '" + key_text(rows_, r) + "' appears again on line " + std::to_string(rows_.rows[winner].line) +
-                 ", which wins");
-    }
-    for (std::size_t i = 0; i < rows_.rows.size(); ++i)
-      if (!dropped[i]) keep.push_back(&job.rows.rows[i]);
-    return keep;
-  }
-
-  // The key for people: its parts (without the supplier column), joined by '/'.
-  std::string key_text(const EncodedRows& rows, const EncodedRow& r) const {
-    std::string_view bytes = rows.key(r);
-    std::string out;
-    for (std::size_t k = 0; k < target_.key.size() && bytes.size() >= 8; ++k) {
-      std::uint64_t n = 0;
-      for (int i = 0; i < 8; ++i) n |= std::uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
-      std::string_view part = bytes.substr(8, n);
-      bytes.remove_prefix(8 + part.size());
-      if (target_.owner && target_.key[k] == *target_.owner) continue;
-      out += (out.empty() ? "" : "/") + std::string(part);
-    }
-    return out;
   }
 
   bool over_budget(const Job& job, std::size_t more) {
@@ -475,9 +384,7 @@ class PgSink final : public SinkNode {
       } catch (const StaleGuess&) {
         // Not a failure: the snapshot's guess was wrong (a key repeated across batches, a row written by
         // someone else); the same rows again, the careful way.
-        part.unknown = part.all();
-        part.fresh.clear();
-        part.changed.clear();
+        part.forget();
         --attempt;
         continue;
       } catch (const RunCancelled&) {
@@ -491,7 +398,7 @@ class PgSink final : public SinkNode {
             ++job.refused;
             return;
           }
-          auto [a, b] = halves(part);
+          auto [a, b] = part.halves();
           write_part(i, std::move(a), job, out, refused);
           write_part(i, std::move(b), job, out, refused);
           return;
@@ -502,9 +409,7 @@ class PgSink final : public SinkNode {
           throw std::runtime_error(w.describe_failure(e));
         ++retries_;
         // The commit's fate may be unknown: merge, which is right either way.
-        part.unknown = part.all();
-        part.fresh.clear();
-        part.changed.clear();
+        part.forget();
         std::this_thread::sleep_for(backoff(attempt));
         try {
           w.connect(ctx_.db, connect_timeout_, statement_timeout_, &aborted_);
@@ -513,25 +418,6 @@ class PgSink final : public SinkNode {
         }
       }
     }
-  }
-
-  static std::pair<Part, Part> halves(const Part& part) {
-    Part a, b;
-    auto split = [](const RowRefs& from, RowRefs& x, RowRefs& y) {
-      std::size_t mid = from.size() / 2;
-      x.assign(from.begin(), from.begin() + static_cast<std::ptrdiff_t>(mid));
-      y.assign(from.begin() + static_cast<std::ptrdiff_t>(mid), from.end());
-    };
-    if (part.size() == part.unknown.size()) {
-      split(part.unknown, a.unknown, b.unknown);
-    } else {
-      RowRefs all = part.all();  // known rows split as unknown would lose their cheap path; rare enough
-      RowRefs x, y;
-      split(all, x, y);
-      for (const EncodedRow* r : x) (std::find(part.fresh.begin(), part.fresh.end(), r) != part.fresh.end() ? a.fresh : std::find(part.changed.begin(), part.changed.end(), r) != part.changed.end() ? a.changed : a.unknown).push_back(r);
-      for (const EncodedRow* r : y) (std::find(part.fresh.begin(), part.fresh.end(), r) != part.fresh.end() ? b.fresh : std::find(part.changed.begin(), part.changed.end(), r) != part.changed.end() ? b.changed : b.unknown).push_back(r);
-    }
-    return {std::move(a), std::move(b)};
   }
 
   // After a commit: the rows now hold these hashes. New rows are not added: a key repeated in a later

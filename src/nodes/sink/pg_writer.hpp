@@ -21,8 +21,6 @@ namespace sluice {
 // transaction is lost and the rows must be merged instead.
 struct StaleGuess {};
 
-using RowRefs = std::vector<const EncodedRow*>;
-
 class PgWriter {
  public:
   PgWriter(const Target& target, std::string supplier, std::string name);

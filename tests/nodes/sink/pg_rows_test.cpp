@@ -124,3 +124,27 @@ TEST(PgTarget, QuotesIdentifiersPartByPart) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST_F(PgRowsEncoding, TheLastRowOfARepeatedKeyWinsAndTheOthersAreNamed) {
+  RowEncoder enc(target_, schema_, "acme");
+  EncodedRows rows;
+  for (auto sku : {"S1", "S2", "S1", "S3", "S1"}) ASSERT_FALSE(enc.encode(record(sku, 1, "[]"), rows.rows.size(), rows));
+  RowRefs keep;
+  auto repeated = repeated_keys(rows, keep);
+  ASSERT_EQ(keep.size(), 3u);
+  EXPECT_EQ(keep[0]->record, 1u);  // S2, S3 and the last S1, in their order
+  EXPECT_EQ(keep[1]->record, 3u);
+  EXPECT_EQ(keep[2]->record, 4u);
+  ASSERT_EQ(repeated.size(), 2u);
+  for (auto [row, winner] : repeated) {
+    EXPECT_TRUE(row->record == 0 || row->record == 2);
+    EXPECT_EQ(winner->record, 4u);
+  }
+  EXPECT_EQ(key_text(target_, rows.key(*repeated[0].first)), "S1");  // without the supplier column
+}
+
+}  // namespace
+}  // namespace sluice
