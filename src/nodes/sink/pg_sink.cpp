@@ -34,7 +34,7 @@ const ObjectSpec& spec() {
        "database sessions writing in parallel, rows spread over them by key (mode: atomic uses one)", false, "1", 1,
        16},
       {"snapshot_max_rows", Kind::integer,
-       "a run first reads the key and row hash of the supplier's rows (about 24 bytes a row) to know new, changed and "
+       "a run first reads the key and row hash of the supplier's rows (about 20 bytes a row) to know new, changed and "
        "unchanged rows without asking the database; above this many rows it asks per batch instead (0: always)",
        false, "20000000", 0, 1000000000},
       {"max_attempts", Kind::integer, "tries of a batch when the database is unavailable", false, "8", 1, 100},
@@ -122,8 +122,14 @@ class PgSink final : public SinkNode {
   void wait_for_snapshot() {
     wait_for_snapshot(std::nothrow);
     if (!snapshot_error_) return;
-    snapshot_error_ = nullptr;
+    std::exception_ptr error = std::exchange(snapshot_error_, nullptr);
     if (aborted_) throw RunCancelled();
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      if (!is_transient(e, &writers_[0]->connection()))
+        throw std::runtime_error("reading the key and row hash of the supplier's rows: " + server_message(e.what()));
+    }
     // The database went away while it was read (a restart, say): every batch is then merged, which is
     // right without a snapshot, and the batches' own retries reconnect.
     snapshot_ready_ = false;

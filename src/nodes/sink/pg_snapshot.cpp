@@ -18,10 +18,11 @@ void KeySnapshot::seal() {
     }
   }
   entries_.resize(kept);
-  entries_.shrink_to_fit();
+  if (entries_.capacity() > kept + kept / 4) entries_.shrink_to_fit();
   if (entries_.size() >= UINT32_MAX) throw std::length_error("snapshot too large");
+  // About two entries a bucket: a lookup reads one directory slot and a cache line or two of entries.
   int bits = 1;
-  while (bits < 32 && (std::size_t{1} << bits) < entries_.size()) ++bits;
+  while (bits < 31 && (std::size_t{2} << bits) < entries_.size()) ++bits;
   shift_ = 64 - bits;
   directory_.assign((std::size_t{1} << bits) + 1, 0);
   std::size_t e = 0;

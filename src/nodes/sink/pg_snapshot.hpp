@@ -7,7 +7,7 @@
 
 namespace sluice {
 
-// 16 bytes a row plus a 4-byte directory slot per row: about 20 bytes a row.
+// 16 bytes a row plus a 4-byte directory slot for every one or two rows: 18 to 20 bytes a row.
 class KeySnapshot {
  public:
   // A row hash no row has: two rows of the table whose keys share a hash.

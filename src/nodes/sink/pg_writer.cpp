@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "clients/pg_copy.hpp"
@@ -164,19 +165,26 @@ bool PgWriter::load_snapshot(pqxx::transaction_base& t, KeySnapshot& out, std::s
       out.clear();
       return false;
     }
-    auto fields = split_copy_line(line);
-    if (fields.size() != parts + 1) throw std::runtime_error("unexpected snapshot line from the server");
+    // key fields, then the hash: "acme\tS1\t-123"
+    std::string_view rest(line);
+    if (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);
     key.clear();
     for (std::size_t i = 0; i < parts; ++i) {
-      std::string_view f = fields[i];
+      std::size_t tab = rest.find('\t');
+      if (tab == std::string_view::npos) throw std::runtime_error("unexpected snapshot line from the server");
+      std::string_view f = rest.substr(0, tab);
       if (f.find('\\') == std::string_view::npos)
         append_key_part(key, f);
       else
         append_key_part(key, unescape_copy_text(f));
+      rest.remove_prefix(tab + 1);
     }
-    std::string_view h = fields[parts];
     std::int64_t hash = KeySnapshot::ambiguous;  // a NULL hash (a row written by someone else) never matches
-    if (h != "\\N") hash = std::strtoll(std::string(h).c_str(), nullptr, 10);
+    if (rest != "\\N") {
+      auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), hash);
+      if (ec != std::errc() || end != rest.data() + rest.size())
+        throw std::runtime_error("unexpected row hash from the server");
+    }
     out.add(key_hash(key), hash);
   }
   s.complete();

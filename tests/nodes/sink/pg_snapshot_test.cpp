@@ -24,7 +24,7 @@ TEST(KeySnapshot, FindsEveryKeyItWasGivenAndNoOther) {
     EXPECT_EQ(*h, static_cast<std::int64_t>(i));
   }
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(s.find(rng()), nullptr);
-  EXPECT_LE(s.bytes(), keys.size() * 24 + 64);  // the documented ceiling
+  EXPECT_LE(s.bytes(), keys.size() * 20 + 64);  // the documented ceiling
 }
 
 TEST(KeySnapshot, KeepsUpdatesMadeThroughFind) {
