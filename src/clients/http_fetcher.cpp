@@ -957,6 +957,8 @@ void HttpFetcher::Loop::collect_finished() {
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&slot));
     finish_attempt(slot, code, out);
   }
+  // The freed handles take queued transfers before any callback runs: no slot waits a loop pass.
+  dispatch(out);
   // Before the callbacks, so that a caller woken by one sees counters that include it.
   publish_gauges();
   deliver(out);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -66,8 +67,11 @@ class ImageStore {
   std::string dir_;
   bool read_only_;
   std::optional<std::string> conninfo_;
+  bool folder_made(const std::string& prefix) const;
+
   mutable std::mutex mutex_;
   std::map<std::string, UrlEntry> urls_;
+  std::set<std::string> folders_;  // made (or found) by this run: no more mkdir calls for them
 };
 
 }  // namespace sluice

@@ -18,6 +18,18 @@ TEST(ImageStore, StoresContentAddressedAndOnce) {
   EXPECT_TRUE(std::filesystem::exists(a.path));
   EXPECT_EQ(store.put("bytes", "jpg", "image/jpeg", 1, 1).path, a.path);
   EXPECT_EQ(a.bytes, 5u);
+  // One level of folders named by the hash's first two hex digits.
+  EXPECT_EQ(a.path, dir.file("images") + "/" + a.sha256.substr(0, 2) + "/" + a.sha256 + ".jpg");
+}
+
+TEST(ImageStore, AFolderRemovedDuringTheRunIsAFatalErrorNotACrash) {
+  test::TempDir dir;
+  ImageStore store(dir.file("images"), false);
+  const StoredImage a = store.put("bytes", "jpg", "image/jpeg", 1, 1);
+  std::filesystem::remove_all(dir.file("images"));
+  // The folder is remembered as made: writing into it again fails cleanly.
+  EXPECT_THROW(store.put("bytes", "jpg", "image/jpeg", 1, 1), ImageStoreError);
+  EXPECT_FALSE(std::filesystem::exists(a.path));
 }
 
 TEST(ImageStore, AFolderThatCannotBeCreatedIsAFatalError) {

@@ -1,6 +1,7 @@
 // http_fetch: downloads each record's image over libcurl's multi interface, without holding worker threads.
 #include "nodes/transform/http_fetch.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include "clients/http_fetcher.hpp"
 #include "clients/image_store.hpp"
 #include "core/json_writer.hpp"
+#include "core/worker_pool.hpp"
 
 namespace sluice {
 namespace {
@@ -21,7 +23,9 @@ const ObjectSpec& spec() {
        "images"},
       {"max_in_flight", Kind::integer, "transfers at once, independent of worker threads", false, "64", 1, 20000},
       {"max_per_host", Kind::integer, "transfers at once to one host; 0 = max_in_flight", false, "0", 0, 20000},
-      {"io_threads", Kind::integer, "I/O threads, each with its own libcurl multi handle", false, "1", 1, 16},
+      {"io_threads", Kind::integer_or_auto,
+       "I/O threads, each with its own libcurl multi handle; auto: one per 512 transfers at once, at most 4", false,
+       "auto", 1, 16},
       {"connect_timeout", Kind::duration, "time to connect", false, "5s"},
       {"timeout", Kind::duration, "time for one attempt, from when it really starts (not while queued)", false, "30s"},
       {"max_bytes", Kind::integer, "largest image body, also for chunked responses", false, "10485760", 1, 1 << 30},
@@ -71,6 +75,7 @@ class HttpFetch final : public AsyncTransformNode {
     // Nothing reaches the image store in a dry run. With a database, the validators live there.
     store_ = std::make_unique<ImageStore>(dir_, ctx.dry_run,
                                           ctx.database ? std::optional<std::string>(ctx.db) : std::nullopt);
+    writers_ = std::make_unique<WorkerPool>(2);
     fetcher_ = std::make_unique<HttpFetcher>(policy_);
   }
 
@@ -97,13 +102,16 @@ class HttpFetch final : public AsyncTransformNode {
       ++state->pending;
       try {
         fetcher_->submit(std::move(job), [this, state, i](FetchResult&& res) {
-          // The fetcher would swallow a throw here, and the batch would never be done.
-          try {
-            handle(*state, i, std::move(res));
-          } catch (...) {
-            state->set_error(std::current_exception());
-          }
-          finish_one(state);
+          // Hashing and writing the image, and handing a finished batch back, are done off the I/O
+          // thread: while it waited on the file system, no transfer would move.
+          writers_->post([this, state, i, res = std::move(res)]() mutable {
+            try {
+              handle(*state, i, std::move(res));
+            } catch (...) {
+              state->set_error(std::current_exception());
+            }
+            finish_one(state);
+          });
         });
       } catch (...) {
         --state->pending;  // not accepted: its callback will never run
@@ -120,6 +128,7 @@ class HttpFetch final : public AsyncTransformNode {
   std::uint64_t retries() const override { return fetcher_ ? fetcher_->stats().retries : 0; }
 
   void close() override {
+    if (writers_) writers_->wait_idle();
     if (store_) store_->save();
   }
 
@@ -156,7 +165,7 @@ class HttpFetch final : public AsyncTransformNode {
       r.values[error_] = why;
   }
 
-  // Runs on the fetcher's I/O thread; each record index is touched by one callback only.
+  // Runs on a writer thread; each record index is touched by one callback only.
   void handle(State& s, std::size_t i, FetchResult&& res) {
     Record& r = s.batch->records[i];
     switch (res.status) {
@@ -219,7 +228,8 @@ class HttpFetch final : public AsyncTransformNode {
   bool reject_;
   std::size_t url_, sha_, path_, mime_, width_, height_, bytes_, error_;
   std::unique_ptr<ImageStore> store_;
-  std::unique_ptr<HttpFetcher> fetcher_;
+  std::unique_ptr<WorkerPool> writers_;   // declared before the fetcher: destroyed after it, so that
+  std::unique_ptr<HttpFetcher> fetcher_;  // no callback posts to a pool that is gone
 };
 
 long millis(const Settings& s, const char* name) {
@@ -231,7 +241,9 @@ NodeBody make(NodeBuildContext& ctx) {
   FetchPolicy p;
   p.max_in_flight = static_cast<std::size_t>(s.integer("max_in_flight"));
   p.max_per_host = static_cast<std::size_t>(s.integer("max_per_host"));
-  p.io_threads = static_cast<std::size_t>(s.integer("io_threads"));
+  // libcurl's cost per transfer grows with the transfers one multi handle drives.
+  p.io_threads = static_cast<std::size_t>(
+      s.integer_or_auto("io_threads").value_or(std::clamp<std::int64_t>((s.integer("max_in_flight") + 511) / 512, 1, 4)));
   p.connect_timeout_ms = millis(s, "connect_timeout");
   p.transfer_timeout_ms = millis(s, "timeout");
   p.max_body_bytes = static_cast<std::size_t>(s.integer("max_bytes"));
