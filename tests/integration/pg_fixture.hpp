@@ -90,9 +90,9 @@ pricing:
     return path;
   }
 
-  std::string feed(const std::vector<std::string>& rows) {
+  std::string feed(const std::vector<std::string>& rows, const std::string& header = "SKU,Name,Category,Price") {
     std::string path = dir_.file("feed" + std::to_string(++feeds_) + ".csv");
-    std::string text = "SKU,Name,Category,Price\n";
+    std::string text = header + "\n";
     for (const auto& r : rows) text += r + "\n";
     test::write_file(path, text);
     return path;

@@ -65,13 +65,7 @@ pricing:
     return path;
   }
 
-  std::string tagged_feed(const std::vector<std::string>& rows) {
-    std::string path = dir_.file("tagged" + std::to_string(++feeds_) + ".csv");
-    std::string text = "SKU,Name,Tags,Price\n";
-    for (const auto& r : rows) text += r + "\n";
-    test::write_file(path, text);
-    return path;
-  }
+  std::string tagged_feed(const std::vector<std::string>& rows) { return feed(rows, "SKU,Name,Tags,Price"); }
 };
 
 TEST_F(PgTableTest, WritesAUserTableWithACompositeKeyExactPricesAndArrays) {
