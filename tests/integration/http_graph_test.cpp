@@ -229,6 +229,21 @@ TEST_F(HttpGraphTest, ARerunSendsConditionalRequestsOnlyAndDownloadsNoBodies) {
   EXPECT_NE(out[0].find("\"image_sha256\":\""), std::string::npos) << out[0];
 }
 
+TEST_F(HttpGraphTest, AUrlIsFetchedOnceEvenWhenItsNextRowComesWhileItsImageIsBeingStored) {
+  // Each image is named by two rows in a row. One-row batches start as others finish, so the second
+  // row is often submitted while the first one's transfer is just finishing or its image is being written.
+  std::vector<std::string> urls;
+  for (int i = 0; i < 1000; ++i) urls.push_back(img("pair" + std::to_string(i / 2) + ".jpg"));
+  RunOutcome o = run(write_graph(""), write_supplier(), write_feed(urls), "",
+                     {{"run.batch_size", "1"}, {"run.in_flight", "2"}});
+  ASSERT_EQ(o.code, ExitCode::success) << o.error;
+  EXPECT_EQ(o.flow.sink.written, 1000u);
+  EXPECT_EQ(server().stat("bodies_sent"), 500);
+  auto out = output();
+  ASSERT_EQ(out.size(), 1000u);
+  for (const auto& line : out) EXPECT_NE(line.find("\"image_sha256\":\""), std::string::npos) << line;
+}
+
 TEST_F(HttpGraphTest, FiveHundredTransfersAreInFlightAtOnceOnTwoThreads) {
   std::vector<std::string> urls;
   for (int i = 0; i < 500; ++i) urls.push_back(img("c" + std::to_string(i) + ".jpg", "latency=500"));

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "clients/address_guard.hpp"
 #include "clients/http_fetcher.hpp"
@@ -91,30 +94,39 @@ class HttpFetch final : public AsyncTransformNode {
       if (!url || url->empty()) continue;
       FetchJob job;
       job.url = *url;
-      if (auto known = store_->find(*url)) {
-        if (known->fetched_this_run) {
-          apply(r, known->image);
+      {
+        // One transfer per URL per run: a URL already fetched is applied at once; one whose
+        // transfer is under way (or whose result is being stored) waits for that transfer.
+        std::lock_guard lock(followers_mutex_);
+        if (auto known = store_->find(*url)) {
+          if (known->fetched_this_run) {
+            apply(r, known->image);
+            continue;
+          }
+          job.etag = known->etag;
+          job.last_modified = known->last_modified;
+        }
+        ++state->pending;
+        auto [it, first] = followers_.try_emplace(*url);
+        if (!first) {
+          it->second.push_back(Follower{state, i});
           continue;
         }
-        job.etag = known->etag;
-        job.last_modified = known->last_modified;
       }
-      ++state->pending;
       try {
         fetcher_->submit(std::move(job), [this, state, i](FetchResult&& res) {
           // Hashing and writing the image, and handing a finished batch back, are done off the I/O
           // thread: while it waited on the file system, no transfer would move.
-          writers_->post([this, state, i, res = std::move(res)]() mutable {
-            try {
-              handle(*state, i, std::move(res));
-            } catch (...) {
-              state->set_error(std::current_exception());
-            }
-            finish_one(state);
-          });
+          writers_->post([this, state, i, res = std::move(res)]() mutable { complete(state, i, std::move(res)); });
         });
       } catch (...) {
-        --state->pending;  // not accepted: its callback will never run
+        // Not accepted: no callback will run for it, nor for the records that waited on it.
+        auto error = std::current_exception();
+        for (auto& f : take_followers(*url)) {
+          f.state->set_error(error);
+          finish_one(f.state);
+        }
+        --state->pending;
         throw;
       }
     }
@@ -165,42 +177,80 @@ class HttpFetch final : public AsyncTransformNode {
       r.values[error_] = why;
   }
 
-  // Runs on a writer thread; each record index is touched by one callback only.
-  void handle(State& s, std::size_t i, FetchResult&& res) {
-    Record& r = s.batch->records[i];
+  // What one transfer came to, applied alike to every record that waited on it.
+  struct Outcome {
+    std::optional<StoredImage> image;  // set: the record gets it
+    std::optional<std::string> failure;
+    std::exception_ptr fatal;  // fails the run through the batch's completion
+  };
+
+  struct Follower {
+    std::shared_ptr<State> state;
+    std::size_t index;
+  };
+
+  std::vector<Follower> take_followers(const std::string& url) {
+    std::lock_guard lock(followers_mutex_);
+    auto node = followers_.extract(url);
+    return node.empty() ? std::vector<Follower>{} : std::move(node.mapped());
+  }
+
+  // Runs on a writer thread. The image is remembered before the followers are taken, so a record
+  // submitted later either finds it fetched or is among the followers.
+  void complete(const std::shared_ptr<State>& state, std::size_t i, FetchResult&& res) {
+    Outcome outcome;
+    try {
+      outcome = handle(std::move(res));
+    } catch (...) {
+      outcome.fatal = std::current_exception();
+    }
+    std::vector<Follower> followers = take_followers(value_text(state->batch->records[i].values[url_]));
+    followers.insert(followers.begin(), Follower{state, i});
+    for (auto& f : followers) {
+      if (outcome.fatal)
+        f.state->set_error(outcome.fatal);
+      else if (outcome.image)
+        apply(f.state->batch->records[f.index], *outcome.image);
+      else if (outcome.failure)
+        fail(*f.state, f.index, *outcome.failure);
+      finish_one(f.state);
+    }
+  }
+
+  Outcome handle(FetchResult&& res) {
+    Outcome o;
     switch (res.status) {
       case FetchResult::Status::ok: {
-        StoredImage img;
         try {
-          img = store_->put(res.body, extension(res.image.format), res.image.mime, res.image.width, res.image.height);
+          o.image = store_->put(res.body, extension(res.image.format), res.image.mime, res.image.width,
+                                res.image.height);
         } catch (const ImageStoreError& e) {
-          // A full or unwritable store fails the run (through the batch's completion); only a
-          // problem of this one image rejects the row.
+          // A full or unwritable store fails the run; only a problem of this one image rejects the row.
           if (e.fatal()) throw;
-          fail(s, i, e.what());
-          return;
+          o.failure = e.what();
+          return o;
         }
-        apply(r, img);
-        store_->remember(res.url, UrlEntry{res.etag, res.last_modified, img, true});
-        return;
+        store_->remember(res.url, UrlEntry{res.etag, res.last_modified, *o.image, true});
+        return o;
       }
       case FetchResult::Status::not_modified: {
         auto known = store_->find(res.url);
         if (!known) {
-          fail(s, i, "the server answered 304 Not Modified but no stored copy exists");
-          return;
+          o.failure = "the server answered 304 Not Modified but no stored copy exists";
+          return o;
         }
-        apply(r, known->image);
+        o.image = known->image;
         known->fetched_this_run = true;
         store_->remember(res.url, *known);
-        return;
+        return o;
       }
       case FetchResult::Status::failed:
-        fail(s, i, res.error.empty() ? "download failed" : res.error);
-        return;
+        o.failure = res.error.empty() ? "download failed" : res.error;
+        return o;
       case FetchResult::Status::aborted:
-        return;  // the run is being cancelled; the batch will not be committed
+        return o;  // the run is being cancelled; the batch will not be committed
     }
+    return o;
   }
 
   void finish_one(const std::shared_ptr<State>& s) {
@@ -228,6 +278,8 @@ class HttpFetch final : public AsyncTransformNode {
   bool reject_;
   std::size_t url_, sha_, path_, mime_, width_, height_, bytes_, error_;
   std::unique_ptr<ImageStore> store_;
+  std::mutex followers_mutex_;
+  std::unordered_map<std::string, std::vector<Follower>> followers_;  // URL of a transfer under way -> records waiting
   std::unique_ptr<WorkerPool> writers_;   // declared before the fetcher: destroyed after it, so that
   std::unique_ptr<HttpFetcher> fetcher_;  // no callback posts to a pool that is gone
 };
