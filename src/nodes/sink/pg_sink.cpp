@@ -260,14 +260,17 @@ class PgSink final : public SinkNode {
     if (over_budget(job, 0)) return false;
     WriteCounts c;
     c.unchanged = job.unchanged;
-    with_retries(0, [&](PgWriter& w) {
-      pqxx::work t{w.connection(), "sluice_counts"};
-      record_counts(t, c);
-      if (ctx_.dry_run)
-        t.abort();
-      else
-        t.commit();
-    });
+    with_retries(
+        0,
+        [&](PgWriter& w) {
+          pqxx::work t{w.connection(), "sluice_counts"};
+          record_counts(t, c);
+          if (ctx_.dry_run)
+            t.abort();
+          else
+            t.commit();
+        },
+        [] {});
     return true;
   }
 
@@ -319,9 +322,11 @@ class PgSink final : public SinkNode {
     return LateRows{job.counts, std::move(job.rejects), job.header};
   }
 
-  // Runs f on writer i's session, again on a new session while the database is unavailable.
-  template <class F>
-  void with_retries(std::size_t i, F&& f) {
+  // Runs f on writer i's session, again on a new session while the database is unavailable (before_retry
+  // runs before each new try). Errors in the data are rethrown as they are, for the caller to isolate;
+  // any other failure names the feed line the server pointed at.
+  template <class F, class R>
+  void with_retries(std::size_t i, F&& f, R&& before_retry) {
     PgWriter& w = *writers_[i];
     for (int attempt = 1;; ++attempt) {
       try {
@@ -329,11 +334,17 @@ class PgSink final : public SinkNode {
         StatementTimer timer(w.connection(), statement_timeout_ + std::chrono::seconds(5));
         f(w);
         return;
+      } catch (const RunCancelled&) {
+        throw;
       } catch (const std::exception& e) {
-        if (aborted_) throw RunCancelled();
+        if (aborted_) throw RunCancelled();  // the statement was cancelled on purpose; its batch rolled back
+        if (is_data_error(e)) throw;
+        // An all-or-nothing run cannot survive losing its transaction; a per-batch run tries again,
+        // which before_retry makes safe even when the commit's fate was unknown.
         if (!is_transient(e, w.connected() ? &w.connection() : nullptr) || atomic_ || attempt >= max_attempts_)
-          throw;
+          throw std::runtime_error(w.describe_failure(e));
         ++retries_;
+        before_retry();
         std::this_thread::sleep_for(backoff(attempt));
         try {
           w.connect(ctx_.db, connect_timeout_, statement_timeout_, &aborted_);
@@ -348,82 +359,69 @@ class PgSink final : public SinkNode {
   // splitting the part in halves until each bad row is alone; the rest commit.
   void write_part(std::size_t i, Part part, Job& job, WriteCounts& out, std::vector<PartReject>& refused) {
     if (part.empty()) return;
-    PgWriter& w = *writers_[i];
-    for (int attempt = 1;; ++attempt) {
-      try {
-        if (!w.connected()) throw pqxx::broken_connection("not connected");
-        StatementTimer timer(w.connection(), statement_timeout_ + std::chrono::seconds(5));
-        WriteCounts c;
-        auto apply = [&](pqxx::transaction_base& t) {
-          if (!part.unknown.empty()) {
-            c = w.merge(t, job.rows, part.all(), ctx_.run_id);
-            return;
-          }
-          w.insert(t, job.rows, part.fresh, ctx_.run_id);
-          w.update(t, job.rows, part.changed, ctx_.run_id);
-          c.inserted = part.fresh.size();
-          c.updated = part.changed.size();
-        };
-        if (atomic_) {
-          pqxx::subtransaction sub{*run_tx_, "sluice_batch"};
-          apply(sub);
-          if (over_budget(job, 0)) return;  // the run rolls back as a whole
-          sub.commit();
-        } else {
-          pqxx::work t{w.connection(), "sluice_batch"};
-          apply(t);
-          // Rows refused by the database count against the budget: a part that would take the run over
-          // it is not committed.
-          if (over_budget(job, 0)) {
-            t.abort();
-            return;
-          }
-          record_counts(t, c);
-          if (ctx_.dry_run)
-            t.abort();
-          else
-            t.commit();
-        }
-        out += c;
-        if (!ctx_.dry_run && snapshot_ready_) remember(part);
+    try {
+      with_retries(
+          i,
+          [&](PgWriter& w) {
+            try {
+              write_once(w, part, job, out);
+            } catch (const StaleGuess&) {
+              // Not a failure: the snapshot's guess was wrong (a key repeated across batches, a row written
+              // by someone else); the same rows again, the careful way, which guesses nothing.
+              part.forget();
+              write_once(w, part, job, out);
+            }
+          },
+          // The commit's fate may be unknown: merge, which is right either way.
+          [&] { part.forget(); });
+    } catch (const std::exception& e) {
+      if (dynamic_cast<const RunCancelled*>(&e) || !is_data_error(e)) throw;
+      if (part.size() == 1) {
+        RowRefs one = part.all();
+        refused.push_back({one[0]->record, server_message(e.what())});
+        ++job.refused;
         return;
-      } catch (const StaleGuess&) {
-        // Not a failure: the snapshot's guess was wrong (a key repeated across batches, a row written by
-        // someone else); the same rows again, the careful way.
-        part.forget();
-        --attempt;
-        continue;
-      } catch (const RunCancelled&) {
-        throw;
-      } catch (const std::exception& e) {
-        if (aborted_) throw RunCancelled();  // the statement was cancelled on purpose; its batch rolled back
-        if (is_data_error(e)) {
-          if (part.size() == 1) {
-            RowRefs one = part.all();
-            refused.push_back({one[0]->record, server_message(e.what())});
-            ++job.refused;
-            return;
-          }
-          auto [a, b] = part.halves();
-          write_part(i, std::move(a), job, out, refused);
-          write_part(i, std::move(b), job, out, refused);
-          return;
-        }
-        // An all-or-nothing run cannot survive losing its transaction; a per-batch run retries the part,
-        // which the idempotent merge makes safe even when the commit's fate was unknown.
-        if (!is_transient(e, w.connected() ? &w.connection() : nullptr) || atomic_ || attempt >= max_attempts_)
-          throw std::runtime_error(w.describe_failure(e));
-        ++retries_;
-        // The commit's fate may be unknown: merge, which is right either way.
-        part.forget();
-        std::this_thread::sleep_for(backoff(attempt));
-        try {
-          w.connect(ctx_.db, connect_timeout_, statement_timeout_, &aborted_);
-        } catch (const std::exception&) {
-          // Still down: the next attempt fails fast and counts.
-        }
       }
+      auto [a, b] = part.halves();
+      write_part(i, std::move(a), job, out, refused);
+      write_part(i, std::move(b), job, out, refused);
     }
+  }
+
+  void write_once(PgWriter& w, const Part& part, Job& job, WriteCounts& out) {
+    WriteCounts c;
+    auto apply = [&](pqxx::transaction_base& t) {
+      if (!part.unknown.empty()) {
+        c = w.merge(t, job.rows, part.all(), ctx_.run_id);
+        return;
+      }
+      w.insert(t, job.rows, part.fresh, ctx_.run_id);
+      w.update(t, job.rows, part.changed, ctx_.run_id);
+      c.inserted = part.fresh.size();
+      c.updated = part.changed.size();
+    };
+    if (atomic_) {
+      pqxx::subtransaction sub{*run_tx_, "sluice_batch"};
+      apply(sub);
+      if (over_budget(job, 0)) return;  // the run rolls back as a whole
+      sub.commit();
+    } else {
+      pqxx::work t{w.connection(), "sluice_batch"};
+      apply(t);
+      // Rows refused by the database count against the budget: a part that would take the run over it
+      // is not committed.
+      if (over_budget(job, 0)) {
+        t.abort();
+        return;
+      }
+      record_counts(t, c);
+      if (ctx_.dry_run)
+        t.abort();
+      else
+        t.commit();
+    }
+    out += c;
+    if (!ctx_.dry_run && snapshot_ready_) remember(part);
   }
 
   // After a commit: the rows now hold these hashes. New rows are not added: a key repeated in a later
