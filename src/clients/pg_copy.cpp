@@ -63,17 +63,6 @@ std::string unescape_copy_text(std::string_view field) {
   return out;
 }
 
-std::vector<std::string_view> split_copy_line(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t from = 0;
-  for (;;) {
-    std::size_t tab = line.find('\t', from);
-    fields.push_back(line.substr(from, tab == std::string_view::npos ? std::string_view::npos : tab - from));
-    if (tab == std::string_view::npos) return fields;
-    from = tab + 1;
-  }
-}
-
 // libpqxx 6.4 sends raw COPY data only through tablewriter (stream_to keeps it private); tablewriter
 // is marked deprecated in favour of stream_to, which converts field by field.
 #pragma GCC diagnostic push

@@ -28,9 +28,6 @@ void append_copy_int(std::string& out, std::int64_t value);
 // The value of one field of a COPY text line, escapes resolved.
 std::string unescape_copy_text(std::string_view field);
 
-// The fields of one COPY text line (no trailing newline): a field never holds a raw tab.
-std::vector<std::string_view> split_copy_line(std::string_view line);
-
 // A COPY FROM STDIN into `table` (quoted) and `columns` (quoted), fed with whole encoded lines.
 class CopyIn {
  public:

@@ -34,14 +34,5 @@ TEST(PgCopy, NumbersAndNull) {
   EXPECT_EQ(out, "-9223372036854775808\t\\N");
 }
 
-TEST(PgCopy, SplitsALineAtItsTabs) {
-  auto f = split_copy_line("a\t\\N\t\tz");
-  ASSERT_EQ(f.size(), 4u);
-  EXPECT_EQ(f[0], "a");
-  EXPECT_EQ(f[1], "\\N");
-  EXPECT_EQ(f[2], "");
-  EXPECT_EQ(f[3], "z");
-}
-
 }  // namespace
 }  // namespace sluice
