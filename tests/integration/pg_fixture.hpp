@@ -52,16 +52,15 @@ class PgTest : public ::testing::Test {
     auto c = connect(db_);
     migrate(*c);
     graph_ = dir_.file("graph.yaml");
-    test::write_file(graph_, R"(run:
-  batch_size: 50
-  in_flight: 400
-nodes:
-  - {id: read, type: csv_source}
-  - {id: check, type: validate}
-  - {id: price, type: price}
-  - {id: db, type: pg_sink}
-edges: [read -> check, check -> price, price -> db]
-)");
+    write_graph("  - {id: db, type: pg_sink}\n");
+  }
+
+  // The test graph, read -> check -> price -> db, with `db` as given (a YAML list entry).
+  void write_graph(const std::string& db_node) {
+    test::write_file(graph_, "run:\n  batch_size: 50\n  in_flight: 400\nnodes:\n"
+                             "  - {id: read, type: csv_source}\n  - {id: check, type: validate}\n"
+                             "  - {id: price, type: price}\n" +
+                                 db_node + "edges: [read -> check, check -> price, price -> db]\n");
   }
 
   void TearDown() override {

@@ -27,14 +27,7 @@ class PgTableTest : public PgTest {
         vendor text NOT NULL, item_no text NOT NULL, title text, price numeric(12, 2), tags text[], extra jsonb,
         note text NOT NULL DEFAULT 'kept', sluice_row_hash bigint, sluice_run_id bigint,
         PRIMARY KEY (vendor, item_no)))");
-    test::write_file(graph_, R"(run:
-  batch_size: 50
-  in_flight: 400
-nodes:
-  - {id: read, type: csv_source}
-  - {id: check, type: validate}
-  - {id: price, type: price}
-  - id: db
+    write_graph(R"(  - id: db
     type: pg_sink
     table: shop.item
     key: [vendor, item_no]
@@ -45,7 +38,6 @@ nodes:
       title: title
       price: gross_minor / 100
       tags: tags
-edges: [read -> check, check -> price, price -> db]
 )");
   }
 
