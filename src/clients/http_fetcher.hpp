@@ -12,6 +12,8 @@
 
 namespace sluice {
 
+class FetchLoop;
+
 struct FetchPolicy {
   // Transfers at once = easy handles in the pool = connection cap. Each holds a socket: the process's
   // open-files limit must allow for them (sluice raises its soft limit to the hard one at start-up).
@@ -113,10 +115,8 @@ class HttpFetcher {
   const FetchPolicy& policy() const { return policy_; }
 
  private:
-  class Loop;
-
   FetchPolicy policy_;
-  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::unique_ptr<FetchLoop>> loops_;
 };
 
 }  // namespace sluice
