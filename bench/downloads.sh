@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Download benchmark: whole runs (csv_source -> http_fetch -> ndjson_sink) against the fixture image
-# server on 127.0.0.1 with a fixed latency, at several max_in_flight settings, and the time from a
-# deadline to process exit with 1,000 transfers in flight.
+# server on 127.0.0.1 with a fixed latency, at several max_in_flight settings (wall time against the
+# ideal rows x latency / C, client CPU per transfer, peak RSS, connections the server accepted), and
+# the time from a deadline to process exit with 1,000 transfers in flight.
 #
 #   bench/downloads.sh [ROWS] [LATENCY_MS]     (defaults 10000 and 200)
 #   SLUICE_BENCH_C="64 256" bench/downloads.sh  only some settings
+#   SLUICE_BENCH_RUNS=5 bench/downloads.sh       every setting 5 times
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000}
 latency=${2:-200}
-settings=${SLUICE_BENCH_C:-16 64 256 1024}
+settings=${SLUICE_BENCH_C:-16 64 256 1024 2048 4096}
+runs=${SLUICE_BENCH_RUNS:-1}
 work=build/bench-downloads
 rm -rf "$work"
 mkdir -p "$work"
@@ -38,25 +41,40 @@ feed() {  # feed NAME QUERY: every row has an image, all URLs distinct
 }
 
 echo "rows: $rows, latency: $latency ms, cores: $(nproc)"
-printf '%6s %8s %10s %10s %8s\n' C images ideal_s wall_s ratio
-for c in $settings; do
-  feed "c$c" "?latency=$latency"
-  n=$(($(wc -l <"$work/c$c.csv") - 1))
-  # A new image folder per run, all removed at the end: files just deleted make ext4's inode search
+printf '%6s %4s %8s %8s %8s %6s %7s %8s %8s %7s\n' C io images ideal_s wall_s ratio cpu_s us/xfer rss_mib conns
+stat() { curl -s "http://127.0.0.1:$port/stats" | python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+run_one() {  # run_one C IO_THREADS RUN
+  local c=$1 io=$2 name="c$1-io$2-$3"
+  feed "$name" "?latency=$latency"
+  n=$(($(wc -l <"$work/$name.csv") - 1))
+  # A new image folder per run, all removed by the next benchmark: files just deleted make ext4's inode search
   # for new ones slow (recently_deleted() in perf: 3 s of a 10,000-image run), which nightly runs that
   # keep their store never meet.
+  curl -s "http://127.0.0.1:$port/stats/reset" >/dev/null
   t0=$(date +%s.%N)
-  build/release/sluice run "$work/graph.yaml" -s config/suppliers/acme_local_images.yaml -i "$work/c$c.csv" \
-    --set "nodes.images.max_in_flight=$c" --set "nodes.images.image_dir=$work/images-c$c" --progress never \
-    2>"$work/c$c.log"
+  /usr/bin/time -f '%U %S %M' -o "$work/$name.time" \
+    build/release/sluice run "$work/graph.yaml" -s config/suppliers/acme_local_images.yaml -i "$work/$name.csv" \
+    --set "nodes.images.max_in_flight=$c" --set "nodes.images.io_threads=$io" \
+    --set "nodes.images.image_dir=$work/images-$name" --progress never 2>"$work/$name.log"
   t1=$(date +%s.%N)
+  read -r user sys rss_kb <"$work/$name.time"
+  # conns: connections the image server accepted (keep-alive reuse makes it max_in_flight at most).
   python3 -c "
 n, c, lat, wall = $n, $c, $latency / 1000, $t1 - $t0
-ideal = n * lat / c
-print(f'{c:6d} {n:8d} {ideal:10.2f} {wall:10.2f} {ideal / wall:8.2f}')"
-  grep -q ': holds' "$work/c$c.log" || { echo "identity did not hold:"; cat "$work/c$c.log"; exit 1; }
+ideal, cpu = n * lat / c, $user + $sys
+print(f'{c:6d} {\"$io\":>4} {n:8d} {ideal:8.2f} {wall:8.2f} {ideal / wall:6.2f} {cpu:7.2f} {cpu / n * 1e6:8.0f} '
+      f'{$rss_kb / 1024:8.1f} {$(stat connections_accepted):7d}')"
+  grep -q ': holds' "$work/$name.log" || { echo "identity did not hold:"; cat "$work/$name.log"; exit 1; }
   stored=$(grep -c '"image_sha256":"' "$work/out.ndjson")
   [ "$stored" -eq "$n" ] || { echo "only $stored of $n images stored"; exit 1; }
+}
+for c in $settings; do
+  # From 2048 on, the I/O thread count is compared; below, the default (one per 512 transfers).
+  ios=auto
+  [ "$c" -ge 2048 ] && ios="1 2"
+  for io in $ios; do
+    for run in $(seq 1 "$runs"); do run_one "$c" "$io" "$run"; done
+  done
 done
 
 # Deadline to exit: 1,000 transfers of 10 s each in flight when a 2 s deadline passes.
