@@ -701,8 +701,11 @@ TEST_F(HttpFetcherTest, AbortAllReachesQueuedAndWaitingJobs) {
     fetcher.submit(FetchJob{server_.url("/img/long" + std::to_string(i) + ".png?latency=30000"), "", "", nullptr},
                    collector.callback(i));
   }
-  ASSERT_TRUE(eventually([&] { return fetcher.stats().in_flight == 2; }));
-  EXPECT_EQ(fetcher.stats().queued, 8u);
+  // The loop may take the ten submissions in more than one pass: wait for the last.
+  ASSERT_TRUE(eventually([&] {
+    const auto stats = fetcher.stats();
+    return stats.in_flight == 2 && stats.queued == 8;
+  })) << fetcher.stats().in_flight << " " << fetcher.stats().queued;
   fetcher.abort_all();
   EXPECT_EQ(collector.total(), 11u);
   for (std::size_t i = 0; i <= 10; ++i) {
