@@ -155,7 +155,8 @@ StoredImage ImageStore::put(std::string_view bytes, std::string_view ext, std::s
     folders_.insert(prefix);
   }
   static std::atomic<std::uint64_t> counter{0};
-  std::string temp = img.path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  static const pid_t pid = ::getpid();  // one system call per process, not per image
+  std::string temp = img.path + ".tmp" + std::to_string(pid) + "." + std::to_string(counter++);
   if (int error = 0; !write_file(temp, bytes, error)) throw ImageStoreError("cannot write " + temp, error);
   if (std::rename(temp.c_str(), img.path.c_str()) != 0) {
     const int error = errno;
