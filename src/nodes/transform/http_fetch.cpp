@@ -27,7 +27,8 @@ const ObjectSpec& spec() {
       {"max_in_flight", Kind::integer, "transfers at once, independent of worker threads", false, "64", 1, 20000},
       {"max_per_host", Kind::integer, "transfers at once to one host; 0 = max_in_flight", false, "0", 0, 20000},
       {"io_threads", Kind::integer_or_auto,
-       "I/O threads, each with its own libcurl multi handle; auto: one per 512 transfers at once, at most 4", false,
+       "I/O threads, each with its own libcurl multi handle and connection cache; auto: one per 256 transfers at "
+       "once, at most 8", false,
        "auto", 1, 16},
       {"connect_timeout", Kind::duration, "time to connect", false, "5s"},
       {"timeout", Kind::duration, "time for one attempt, from when it really starts (not while queued)", false, "30s"},
@@ -293,9 +294,11 @@ NodeBody make(NodeBuildContext& ctx) {
   FetchPolicy p;
   p.max_in_flight = static_cast<std::size_t>(s.integer("max_in_flight"));
   p.max_per_host = static_cast<std::size_t>(s.integer("max_per_host"));
-  // libcurl's cost per transfer grows with the transfers one multi handle drives.
+  // libcurl's cost per transfer grows with the connections one multi handle holds: to reuse one, it
+  // walks the host's connections in its cache, in use or not. 256 per thread: 4096 transfers at once
+  // took 1.62-1.71 s on 8 threads, 1.80-1.85 s on 4 and 2.10-2.30 s on 2 (10,000 images, 2 cores).
   p.io_threads = static_cast<std::size_t>(
-      s.integer_or_auto("io_threads").value_or(std::clamp<std::int64_t>((s.integer("max_in_flight") + 511) / 512, 1, 4)));
+      s.integer_or_auto("io_threads").value_or(std::clamp<std::int64_t>((s.integer("max_in_flight") + 255) / 256, 1, 8)));
   p.connect_timeout_ms = millis(s, "connect_timeout");
   p.transfer_timeout_ms = millis(s, "timeout");
   p.max_body_bytes = static_cast<std::size_t>(s.integer("max_bytes"));
