@@ -91,12 +91,9 @@ void FetchLoop::submit(std::string key, FetchJob job, FetchCallback done) {
   }
   submitted_.fetch_add(1, std::memory_order_relaxed);
   if (closed) {
-    std::vector<Delivery> late(1);
-    late[0].done = std::move(submission.done);
-    late[0].result.status = FetchResult::Status::aborted;
-    late[0].result.error = "aborted";
-    late[0].result.url = std::move(submission.job.url);
-    late[0].result.user = submission.job.user;
+    std::vector<Delivery> late;
+    late.push_back(without_transfer(std::move(submission.done), FetchResult::Status::aborted, "aborted",
+                                    std::move(submission.job.url), submission.job.user));
     deliver(late);
     return;
   }
@@ -236,13 +233,8 @@ bool FetchLoop::take_control() {
   if (aborting) abort_tasks(out);
   for (auto& submission : incoming) {
     if (submission.seq < abort_limit) {
-      Delivery delivery;
-      delivery.done = std::move(submission.done);
-      delivery.result.status = FetchResult::Status::aborted;
-      delivery.result.error = "aborted";
-      delivery.result.url = std::move(submission.job.url);
-      delivery.result.user = submission.job.user;
-      out.push_back(std::move(delivery));
+      out.push_back(without_transfer(std::move(submission.done), FetchResult::Status::aborted, "aborted",
+                                     std::move(submission.job.url), submission.job.user));
     } else {
       accept(std::move(submission), out);
     }
@@ -283,13 +275,8 @@ void FetchLoop::accept(Submission&& submission, std::vector<Delivery>& out) {
     return;
   }
   auto fail = [&](std::string error) {
-    Delivery delivery;
-    delivery.done = std::move(submission.done);
-    delivery.result.status = FetchResult::Status::failed;
-    delivery.result.error = std::move(error);
-    delivery.result.url = std::move(submission.job.url);
-    delivery.result.user = submission.job.user;
-    out.push_back(std::move(delivery));
+    out.push_back(without_transfer(std::move(submission.done), FetchResult::Status::failed, std::move(error),
+                                   std::move(submission.job.url), submission.job.user));
   };
   const FetchJob& job = submission.job;
   if (has_line_break(job.url) || has_line_break(job.etag) || has_line_break(job.last_modified)) {
@@ -338,14 +325,9 @@ void FetchLoop::abort_tasks(std::vector<Delivery>& out) {
   // request and the incoming queue under one lock, so later submits are still in `incoming`.
   for (auto& [key, task] : tasks_) {
     for (auto& waiter : task->waiters) {
-      Delivery delivery;
-      delivery.done = std::move(waiter.done);
-      delivery.result.status = FetchResult::Status::aborted;
-      delivery.result.error = "aborted";
-      delivery.result.url = task->job.url;
-      delivery.result.attempts = task->attempts;
-      delivery.result.user = waiter.user;
-      out.push_back(std::move(delivery));
+      out.push_back(without_transfer(std::move(waiter.done), FetchResult::Status::aborted, "aborted", task->job.url,
+                                     waiter.user));
+      out.back().result.attempts = task->attempts;
     }
     if (task->slot != nullptr) {
       curl_multi_remove_handle(multi_.get(), task->slot->easy());
@@ -465,6 +447,17 @@ void FetchLoop::erase_task(Task* task) {
   queue_.remove(task);
   const std::string key = task->key;  // a copy: the key dies with the task
   tasks_.erase(key);
+}
+
+FetchLoop::Delivery FetchLoop::without_transfer(FetchCallback done, FetchResult::Status status, std::string error,
+                                                std::string url, void* user) {
+  Delivery delivery;
+  delivery.done = std::move(done);
+  delivery.result.status = status;
+  delivery.result.error = std::move(error);
+  delivery.result.url = std::move(url);
+  delivery.result.user = user;
+  return delivery;
 }
 
 void FetchLoop::deliver(std::vector<Delivery>& deliveries) {

@@ -84,6 +84,9 @@ class FetchLoop {
   void finish_attempt(TransferSlot* slot, CURLcode code, std::vector<Delivery>& out);
   void complete(Task* task, FetchResult&& result, std::vector<Delivery>& out);
   void erase_task(Task* task);
+  // A result no transfer gave: the job was aborted, or refused before it could start.
+  static Delivery without_transfer(FetchCallback done, FetchResult::Status status, std::string error, std::string url,
+                                   void* user);
   void deliver(std::vector<Delivery>& deliveries);
   int wait_timeout_ms(Clock::time_point now) const;
   void publish_gauges();
