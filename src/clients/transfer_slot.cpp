@@ -113,7 +113,8 @@ AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long l
   curl_off_t pretransfer_time = 0;
   curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_time);
   const bool success = code == CURLE_OK && result.http_status >= 200 && result.http_status < 300;
-  const std::string head = success ? head_problem(easy) : std::string();
+  // A body's first bytes had the head checked already (on_body); only an empty body needs it here.
+  const std::string head = success && !body_started_ ? head_problem(easy) : std::string();
 
   AttemptFacts facts;
   facts.code = code;
