@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Download benchmark: whole runs (csv_source -> http_fetch -> ndjson_sink) against the fixture image
+# Download benchmark: whole runs (csv_source -> validate -> http_fetch -> price -> ndjson_sink) against the fixture image
 # server on 127.0.0.1 with a fixed latency, at several max_in_flight settings (wall time against the
 # ideal rows x latency / C, client CPU per transfer, peak RSS, connections the server accepted), and
 # the time from a deadline to process exit with 1,000 transfers in flight.
@@ -7,6 +7,8 @@
 #   bench/downloads.sh [ROWS] [LATENCY_MS]     (defaults 10000 and 200)
 #   SLUICE_BENCH_C="64 256" bench/downloads.sh  only some settings
 #   SLUICE_BENCH_RUNS=5 bench/downloads.sh       every setting 5 times
+#   SLUICE_BENCH_STORY=1 bench/downloads.sh     also the story: graphs/products_with_images.yaml at
+#                                                max_in_flight 1024 into a throwaway PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000}
@@ -35,9 +37,11 @@ cat >"$work/graph.yaml" <<YAML
 run: {batch_size: 200, in_flight: 20000, threads: 2, rejects: $work/rejects.ndjson}
 nodes:
   - {id: read, type: csv_source}
+  - {id: check, type: validate}
   - {id: images, type: http_fetch, image_dir: $work/images, max_in_flight: 64, timeout: 60s}
+  - {id: price, type: price}
   - {id: out, type: ndjson_sink, path: $work/out.ndjson}
-edges: [read -> images, images -> out]
+edges: [read -> check, check -> images, images -> price, price -> out]
 YAML
 feed() {  # feed NAME QUERY: every row has an image, all URLs distinct
   python3 scripts/gen_feed.py --rows "$rows" --seed 5 --all-images --image-base "http://127.0.0.1:$port/img/$1" \
@@ -60,12 +64,13 @@ run_one() {  # run_one C IO_THREADS RUN
     --set "nodes.images.image_dir=$work/images-$name" --progress never 2>"$work/$name.log"
   t1=$(date +%s.%N)
   read -r user sys rss_kb <"$work/$name.time"
-  # conns: connections the image server accepted (keep-alive reuse makes it max_in_flight at most).
+  # conns: connections the image server accepted (keep-alive reuse makes it max_in_flight at most),
+  # less the one that asks for the count.
   python3 -c "
 n, c, lat, wall = $n, $c, $latency / 1000, $t1 - $t0
 ideal, cpu = n * lat / c, $user + $sys
 print(f'{c:6d} {\"$io\":>4} {n:8d} {ideal:8.2f} {wall:8.2f} {ideal / wall:6.2f} {cpu:7.2f} {cpu / n * 1e6:8.0f} '
-      f'{$rss_kb / 1024:8.1f} {$(stat connections_accepted):7d}')"
+      f'{$rss_kb / 1024:8.1f} {$(stat connections_accepted) - 1:7d}')"
   grep -q ': holds' "$work/$name.log" || { echo "identity did not hold:"; cat "$work/$name.log"; exit 1; }
   stored=$(grep -c '"image_sha256":"' "$work/out.ndjson")
   [ "$stored" -eq "$n" ] || { echo "only $stored of $n images stored"; exit 1; }
@@ -78,6 +83,39 @@ for c in $settings; do
     for run in $(seq 1 "$runs"); do run_one "$c" "$io" "$run"; done
   done
 done
+
+# The story: the shipped graph (validate, download, price, upsert) into an empty product table of a
+# throwaway cluster, every run with new URLs and a new image folder.
+if [ -n "${SLUICE_BENCH_STORY:-}" ]; then
+  pg_dir=$work/pg
+  scripts/pg destroy "$pg_dir"
+  export SLUICE_DB
+  SLUICE_DB=$(scripts/pg start "$pg_dir")
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; scripts/pg destroy "$pg_dir"' EXIT
+  build/release/sluice db migrate >/dev/null
+  echo "story: graphs/products_with_images.yaml, max_in_flight 1024, into PostgreSQL"
+  printf '%4s %8s %8s %8s %6s %7s %8s\n' run images ideal_s wall_s ratio cpu_s rss_mib
+  for run in $(seq 1 "$runs"); do
+    name=story$run
+    feed "$name" "?latency=$latency"
+    n=$(($(wc -l <"$work/$name.csv") - 1))
+    psql "$SLUICE_DB" -qAt -c "TRUNCATE product, image_cache" >/dev/null
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%U %S %M' -o "$work/$name.time" \
+      build/release/sluice run graphs/products_with_images.yaml -s config/suppliers/acme_local_images.yaml \
+      -i "$work/$name.csv" --set nodes.images.max_in_flight=1024 --set "nodes.images.image_dir=$work/images-$name" \
+      --set "run.rejects=$work/$name.rejects.ndjson" --progress never 2>"$work/$name.log"
+    t1=$(date +%s.%N)
+    read -r user sys rss_kb <"$work/$name.time"
+    python3 -c "
+n, lat, wall = $n, $latency / 1000, $t1 - $t0
+ideal = n * lat / 1024
+print(f'{$run:4d} {n:8d} {ideal:8.2f} {wall:8.2f} {ideal / wall:6.2f} {$user + $sys:7.2f} {$rss_kb / 1024:8.1f}')"
+    grep -q ': holds' "$work/$name.log" || { echo "identity did not hold:"; cat "$work/$name.log"; exit 1; }
+    stored=$(psql "$SLUICE_DB" -qAt -c "SELECT count(*) FROM product p JOIN image_cache i ON i.url = p.image_url WHERE i.sha256 IS NOT NULL")
+    [ "$stored" -eq "$n" ] || { echo "only $stored of $n products have their image"; exit 1; }
+  done
+fi
 
 # Deadline to exit: 1,000 transfers of 10 s each in flight when a 2 s deadline passes.
 feed slow "?latency=10000"
