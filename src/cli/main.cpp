@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   bool dot = false;
   bool dry_run = false;
+  bool allow_mass_delist = false;
 
   auto* run = app.add_subcommand("run", "import a feed");
   run->add_option("graph", graph_path, "graph file (graphs/*.yaml)")->required();
@@ -97,6 +98,8 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
   run->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
   run->add_flag("--dry-run", dry_run, "run against the database but roll every write back");
+  run->add_flag("--allow-mass-delist", allow_mass_delist,
+                "sync: full may delist more than the supplier's max_delist_ratio of its products, this run only");
   std::string as_of;
   std::string threads, deadline, progress = "auto", log_format = "text", report_path, metrics_path;
   run->add_option("--threads", threads, "worker threads: auto or a number (overrides run.threads)");
@@ -225,6 +228,7 @@ int main(int argc, char** argv) {
   run_options.rejects_path = rejects_path.empty() ? pipeline->graph.run.rejects : rejects_path;
   run_options.db = resolve_conninfo(db);
   run_options.dry_run = dry_run;
+  run_options.allow_mass_delist = allow_mass_delist;
   run_options.overrides = overrides;
   run_options.report_path = report_path;
   run_options.metrics_path = metrics_path;

@@ -103,9 +103,10 @@ void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
     t.exec_params0(
         "UPDATE sluice_run SET finished_at = now(), status = $2, exit_code = $3, input_sha256 = nullif($4, ''), "
         "rows_read = $5, rows_written = $6, rows_inserted = $7, rows_updated = $8, rows_unchanged = $9, "
-        "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, ''), rows_skipped = $13 WHERE id = $1",
+        "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, ''), rows_skipped = $13, "
+        "rows_delisted = $14, rows_relisted = $15 WHERE id = $1",
         run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
-        i(e.unchanged), i(e.rejected), i(e.not_processed), e.error, i(e.skipped));
+        i(e.unchanged), i(e.rejected), i(e.not_processed), e.error, i(e.skipped), i(e.delisted), i(e.relisted));
     t.commit();
   });
 }
@@ -202,7 +203,7 @@ std::string format_run(pqxx::connection_base& c, std::int64_t id) {
       "SELECT id, supplier, graph, input, coalesce(input_sha256, '-'), config_sha256, started_at::text, "
       "coalesce(finished_at::text, '-'), status, coalesce(exit_code::text, '-'), dry_run, rows_read, rows_written, "
       "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_not_processed, coalesce(error, ''), "
-      "rows_skipped FROM sluice_run WHERE id = $1",
+      "rows_skipped, rows_delisted, rows_relisted FROM sluice_run WHERE id = $1",
       id);
   if (rows.empty()) throw std::runtime_error("no run with id " + std::to_string(id));
   const auto& r = rows[0];
@@ -227,6 +228,10 @@ std::string format_run(pqxx::connection_base& c, std::int64_t id) {
   line("rejected", r[16].as<std::string>());
   if (r[19].as<std::int64_t>() != 0) line("skipped", r[19].as<std::string>() + " (not products)");
   line("not processed", r[17].as<std::string>());
+  if (r[20].as<std::int64_t>() != 0 || r[21].as<std::int64_t>() != 0) {
+    line("delisted", r[20].as<std::string>() + " (sync: full, not in the feed)");
+    line("relisted", r[21].as<std::string>());
+  }
   if (!r[18].as<std::string>().empty()) line("error", r[18].as<std::string>());
   auto top = t.exec_params(
       "SELECT code, node, count(*), min(line), (array_agg(message ORDER BY line))[1] FROM sluice_reject "

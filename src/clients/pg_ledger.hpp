@@ -23,7 +23,7 @@ struct RunEnd {
   int exit_code = 0;
   std::string input_sha256;
   std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0,
-                skipped = 0;
+                skipped = 0, delisted = 0, relisted = 0;
   std::string error;
 };
 

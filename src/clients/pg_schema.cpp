@@ -81,12 +81,20 @@ const char* kSkipped = R"sql(
 ALTER TABLE sluice_run ADD COLUMN rows_skipped bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Full-feed sync: products that left the feed are delisted, not deleted; the run counts them.
+const char* kDelisting = R"sql(
+ALTER TABLE product ADD COLUMN delisted_at timestamptz, ADD COLUMN delisted_run_id bigint;
+ALTER TABLE sluice_run ADD COLUMN rows_delisted bigint NOT NULL DEFAULT 0,
+  ADD COLUMN rows_relisted bigint NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all{
       {1, "runs, rejects, products and the image cache", kInitial},
       {2, "runs count rows that are not products (image-only, parent rows)", kSkipped},
+      {3, "products that left a full feed are delisted; runs count delisted and relisted products", kDelisting},
   };
   return all;
 }

@@ -298,6 +298,19 @@ const ObjectSpec& supplier_spec() {
       {"max_rejects", Kind::integer, "error budget: the run stops when more rows than this are rejected", false, "", 0,
        std::numeric_limits<std::int64_t>::max()},
       {"max_reject_ratio", Kind::decimal, "error budget: the run fails when rejected / read ends above this (0..1)"},
+      {"sync",
+       Kind::choice,
+       "upsert: the feed adds and changes products; full: the feed is the whole catalogue, and after a run that "
+       "completed, the supplier's products it did not contain are delisted (delisted_at set, never deleted)",
+       false,
+       "upsert",
+       {},
+       {},
+       {"upsert", "full"}},
+      {"max_delist_ratio", Kind::decimal,
+       "sync: full: a run that would delist more than this share of the supplier's listed products delists none "
+       "and exits with code 6 (a truncated or wrong file); --allow-mass-delist overrides it for one run (0..1)",
+       false, "0.2"},
       {"duplicates",
        Kind::choice,
        "a key seen before in the same run: reject the later row, or let the last one win",
@@ -495,6 +508,13 @@ Supplier read_supplier(const Document& doc, Diagnostics& diags) {
   s.max_reject_ratio = top.decimal("max_reject_ratio");
   if (s.max_reject_ratio && (*s.max_reject_ratio < Decimal() || Decimal::from_units(1, 0) < *s.max_reject_ratio))
     diags.add(doc.at(top.node("max_reject_ratio"), "max_reject_ratio", "a ratio between 0 and 1, e.g. 0.05"));
+  s.full_sync = top.string("sync") == "full";
+  if (auto r = top.decimal("max_delist_ratio")) {
+    if (*r < Decimal() || Decimal::from_units(1, 0) < *r)
+      diags.add(doc.at(top.node("max_delist_ratio"), "max_delist_ratio", "a ratio between 0 and 1, e.g. 0.2"));
+    else
+      s.max_delist_ratio = *r;
+  }
   std::vector<std::string> names;
   for (const auto& f : s.fields) names.push_back(f.name);
   auto unknown_field = [&](const YAML::Node& where, const std::string& path, const std::string& name) {

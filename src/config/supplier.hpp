@@ -136,6 +136,8 @@ struct Supplier {
   std::optional<std::int64_t> max_rejects;  // error budget: more rejects stop the run
   std::optional<Decimal> max_reject_ratio;  // error budget: rejected / read above this fails the run
   bool reject_duplicates = false;           // a key seen earlier in the run rejects the row; else last wins
+  bool full_sync = false;                   // the feed is the whole catalogue: products it lacks are delisted
+  Decimal max_delist_ratio = Decimal::from_units(2, 1);  // a full sync delisting more of the listed ones refuses
   std::vector<FieldCheck> checks;
   std::optional<VariantSettings> variants;
   FeedSettings feed;

@@ -317,4 +317,10 @@ Decimal operator*(const Decimal& a, const Decimal& b) {
   return Decimal(to_int64_or_throw(product, "multiplication"), scale);
 }
 
+bool ratio_exceeded(std::uint64_t part, std::uint64_t whole, const Decimal& ratio) {
+  using detail::Int128;
+  return static_cast<Int128>(part) * detail::pow10_128(ratio.scale()) >
+         static_cast<Int128>(ratio.units()) * static_cast<Int128>(whole);
+}
+
 }  // namespace sluice

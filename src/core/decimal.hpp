@@ -103,4 +103,8 @@ class Decimal {
   int scale_ = 0;
 };
 
+// part / whole > ratio, compared exactly (part * 10^scale > units * whole): error budgets and the
+// full sync's delisting guard.
+bool ratio_exceeded(std::uint64_t part, std::uint64_t whole, const Decimal& ratio);
+
 }  // namespace sluice

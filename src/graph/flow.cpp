@@ -66,13 +66,6 @@ class Watchdog {
   std::thread thread_;
 };
 
-// rejected / rows > ratio, compared exactly: rejected * 10^scale > units * rows.
-bool ratio_exceeded(std::uint64_t rejected, std::uint64_t rows, const Decimal& ratio) {
-  using detail::Int128;
-  return static_cast<Int128>(rejected) * detail::pow10_128(ratio.scale()) >
-         static_cast<Int128>(ratio.units()) * static_cast<Int128>(rows);
-}
-
 }  // namespace
 
 std::string_view to_string(StopReason r) {
@@ -456,6 +449,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     written.updated -= undone.updated;
     written.unchanged -= undone.unchanged;
     written.written -= undone.written;
+    written.relisted -= undone.relisted;
     in_flight += static_cast<std::int64_t>(undone.total());
   };
   try {
@@ -467,6 +461,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     if (!result.error) result.error = std::make_exception_ptr(NodeError(sink_id, e.what()));
   }
 
+  result.sync = sink.sync();
   result.wall = Clock::now() - start;
   result.read = read_;
   result.skipped = skipped_;

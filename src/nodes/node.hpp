@@ -28,6 +28,7 @@ struct RunContext {
   bool dry_run = false;     // database writes are rolled back; nothing is stored
   bool database = false;    // the run uses PostgreSQL (the graph has a database node): keep state there
   std::int64_t as_of = 0;   // seconds since the epoch: "now" for sale windows and dated discounts
+  bool allow_mass_delist = false;  // a full sync may delist more than the supplier's max_delist_ratio
   // Set by the flow for its sink. budget_mark() is where the error budget stands as the batch being
   // written reaches the sink (the rows and rejects of every batch up to it). over_budget(mark, more)
   // says whether committing that batch, with `more` rejects of its own, would exceed the budget; a
@@ -38,17 +39,28 @@ struct RunContext {
 };
 
 // What a sink did with the records of a batch. File sinks write; database sinks insert, update or
-// find a row unchanged.
+// find a row unchanged. `relisted` counts rows of a full sync that were delisted and came back: they
+// are also counted as updated or unchanged, so total() leaves them out.
 struct WriteCounts {
-  std::uint64_t written = 0, inserted = 0, updated = 0, unchanged = 0;
+  std::uint64_t written = 0, inserted = 0, updated = 0, unchanged = 0, relisted = 0;
   std::uint64_t total() const { return written + inserted + updated + unchanged; }
   WriteCounts& operator+=(const WriteCounts& o) {
     written += o.written;
     inserted += o.inserted;
     updated += o.updated;
     unchanged += o.unchanged;
+    relisted += o.relisted;
     return *this;
   }
+};
+
+// What a full-feed sync did at the end of a run (a database sink of a `sync: full` supplier).
+struct SyncOutcome {
+  bool full = false;          // the supplier asked for a full sync
+  bool applied = false;       // the run completed and delisted what it did not see (or found nothing to)
+  bool refused = false;       // it would have delisted more than max_delist_ratio allows: nothing was
+  std::uint64_t delisted = 0;  // products delisted (or, when refused, that would have been)
+  std::uint64_t listed = 0;    // the supplier's listed products before delisting
 };
 
 // A problem found when a node opens (a missing column, an unreadable file): reported like a
@@ -147,6 +159,8 @@ class SinkNode {
   // Finishes the output; `complete` is false when the run stopped early or failed. Returns what was
   // counted as written but is not kept after all (an all-or-nothing run rolled back).
   virtual WriteCounts close(bool complete) = 0;
+  // After close(): what a full-feed sync did.
+  virtual SyncOutcome sync() const { return {}; }
 };
 
 using NodeBody = std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>,

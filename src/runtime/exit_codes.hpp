@@ -10,6 +10,7 @@ enum class ExitCode : int {
   deadline = 3,       // the run's deadline passed; finished rows were committed, the rest not processed
   error_budget = 4,   // more rejects than the supplier's error budget allows
   locked = 5,         // another run for the same supplier holds the lock
+  delist_refused = 6,  // sync: full would delist more than max_delist_ratio; rows were written, none delisted
   interrupted = 130,  // SIGINT or SIGTERM; finished rows were committed
 };
 
@@ -30,6 +31,8 @@ constexpr const char* status_of(ExitCode c) {
       return "interrupted";
     case ExitCode::locked:
       return "locked";
+    case ExitCode::delist_refused:
+      return "delist_refused";
     case ExitCode::usage:
       return "usage";
     case ExitCode::failure:

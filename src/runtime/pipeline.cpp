@@ -142,6 +142,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   ctx.input = options.input;
   ctx.db = options.db;
   ctx.dry_run = options.dry_run;
+  ctx.allow_mass_delist = options.allow_mass_delist;
   ctx.database = plan.needs_database;
   ctx.as_of = plan.run.as_of.value_or(static_cast<std::int64_t>(std::time(nullptr)));
 
@@ -263,6 +264,13 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   } else if (!outcome.flow.identity_holds()) {
     outcome.error = "accounting identity violated";
     outcome.code = ExitCode::failure;
+  } else if (outcome.flow.sync.refused) {
+    const SyncOutcome& s = outcome.flow.sync;
+    outcome.error = "sync: full refused to delist " + std::to_string(s.delisted) + " of the supplier's " +
+                    std::to_string(s.listed) + " listed products, more than max_delist_ratio " +
+                    pipeline.supplier.max_delist_ratio.to_string() +
+                    " (a truncated or wrong feed?); nothing was delisted; --allow-mass-delist allows it for one run";
+    outcome.code = ExitCode::delist_refused;
   }
 
   if (ledger) {
@@ -278,6 +286,8 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     end.inserted = f.sink.inserted;
     end.updated = f.sink.updated;
     end.unchanged = f.sink.unchanged;
+    end.relisted = f.sink.relisted;
+    end.delisted = f.sync.applied ? f.sync.delisted : 0;
     end.rejected = f.rejected;
     end.not_processed = f.not_processed;
     end.skipped = f.skipped;
@@ -330,6 +340,13 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
        codes.empty() ? "" : ")");
   if (f.skipped) line("  %-14s %12llu  (not products: image-only or parent rows)\n", "skipped", u(f.skipped));
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
+  if (f.sync.full) {
+    std::string detail = f.sync.refused ? "  (REFUSED: of " + std::to_string(f.sync.listed) + " listed; none were)"
+                         : f.sync.applied ? "  (of " + std::to_string(f.sync.listed) + " listed, not in this feed)"
+                                          : std::string("  (the run did not complete: nothing was delisted)");
+    line("  %-14s %12llu%s\n", "delisted", u(f.sync.delisted), detail.c_str());
+    line("  %-14s %12llu  (delisted before, in this feed again)\n", "relisted", u(f.sink.relisted));
+  }
   std::string parts;
   if (f.sink.written) parts += "written " + std::to_string(f.sink.written) + " + ";
   if (f.sink.inserted || f.sink.updated || f.sink.unchanged)
@@ -378,6 +395,8 @@ void log_summary(const RunOutcome& o, const Pipeline& pipeline) {
                                field("rejected", f.rejected),
                                field("skipped", f.skipped),
                                field("not_processed", f.not_processed),
+                               field("delisted", f.sync.applied ? f.sync.delisted : 0),
+                               field("relisted", f.sink.relisted),
                                {"identity_holds", f.identity_holds() ? "true" : "false", true},
                                {"wall_seconds", std::to_string(f.wall.count()), true}};
   if (o.run_id) fields.push_back({"run_id", std::to_string(o.run_id), true});

@@ -46,6 +46,7 @@ struct RunOptions {
   std::string rejects_path{};
   std::string db{};  // connection string (--db / SLUICE_DB / PG* variables)
   bool dry_run = false;
+  bool allow_mass_delist = false;  // a full sync may delist more than the supplier's max_delist_ratio
   std::vector<std::pair<std::string, std::string>> overrides{};  // for the configuration fingerprint
   std::string report_path{};                                     // --report: JSON report of the run
   std::string metrics_path{};                                    // --metrics: Prometheus textfile

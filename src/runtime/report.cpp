@@ -117,6 +117,12 @@ std::string render_report(const ReportContext& r) {
   field("resources", "{\"wall_seconds\": " + num(secs) + ", \"cpu_user_seconds\": " + num(res.user) +
                          ", \"cpu_system_seconds\": " + num(res.system) + ", \"peak_rss_bytes\": " + u(res.peak_rss) +
                          ", \"threads\": " + std::to_string(f.threads) + "}");
+  const SyncOutcome& sync = f.sync;
+  field("sync", !sync.full ? std::string("null")
+                           : "{\"applied\": " + std::string(sync.applied ? "true" : "false") +
+                                 ", \"refused\": " + (sync.refused ? "true" : "false") +
+                                 ", \"delisted\": " + u(sync.delisted) + ", \"relisted\": " + u(f.sink.relisted) +
+                                 ", \"listed\": " + u(sync.listed) + "}");
   std::string deadline = plan.run.deadline ? num(static_cast<double>(plan.run.deadline->count()) / 1000.0) : "null";
   field("settings",
         "{\"threads\": " + std::to_string(f.threads) + ", \"batch_size\": " + std::to_string(plan.run.batch_size) +
@@ -145,6 +151,13 @@ std::string render_metrics(const ReportContext& r) {
                                                             {"skipped", f.skipped},
                                                             {"not_processed", f.not_processed}};
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
+  if (f.sync.full) {
+    help("sluice_run_products", "Products a full-feed sync delisted or listed again in the last run.", "gauge");
+    m += "sluice_run_products{" + sup + ",change=\"delisted\"} " + u(f.sync.applied ? f.sync.delisted : 0) + "\n";
+    m += "sluice_run_products{" + sup + ",change=\"relisted\"} " + u(f.sink.relisted) + "\n";
+    help("sluice_run_delist_refused", "1 if the last run's full sync would have delisted too many products.", "gauge");
+    m += "sluice_run_delist_refused{" + sup + "} " + (f.sync.refused ? "1" : "0") + "\n";
+  }
   help("sluice_run_rejects", "Rejected rows of the last run by code.", "gauge");
   for (const auto& [code, n] : r.outcome.rejects_by_code)
     m += "sluice_run_rejects{" + sup + ",code=\"" + label(code) + "\"} " + u(n) + "\n";

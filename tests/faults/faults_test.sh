@@ -145,4 +145,49 @@ check "after the outage, a rerun converges to the clean table" test "$(dump acme
 check "after the outage, the rerun completes" contains after-stop.err ": holds"
 echo "committed before the server stopped: $committed rows" >&2
 
+# --- 4. sync: full killed at random points, and its guard -----------------------------------------
+# A killed run delists nothing, or (killed after its last commit) exactly what a completed run does.
+sed 's/^mode: .*//' "$acme" >acme-full.yaml
+printf 'sync: full\n' >>acme-full.yaml
+run_full() { "$SLUICE" run "$graph" -s acme-full.yaml --rejects rejects-full.ndjson --progress never "$@"; }
+delisted() { sql "SELECT count(*) FROM product WHERE supplier = 'acme' AND delisted_at IS NOT NULL"; }
+head -n 90001 big.csv >most.csv   # the last tenth left the catalogue
+head -n 40001 big.csv >truncated.csv
+fresh acme
+run_full -i big.csv 2>full.err
+check "sync: full, first run: exit 0" test $? -eq 0
+run_full -i most.csv 2>most.err
+check "sync: full, a tenth left the feed: exit 0" test $? -eq 0
+expected=$(delisted)
+check "sync: full, a tenth left the feed: delisted" test "$expected" -gt 9000
+check "sync: full, the summary counts them" contains most.err "$expected  (of "
+for seed in 1 2 3; do
+  run_full -i big.csv 2>relist.err
+  check "sync: full, the whole feed again: nothing delisted" test "$(delisted)" -eq 0
+  delay=$(python3 -c "import random; random.seed(20 + $seed); print(round(random.uniform(0.05, 1.5), 3))")
+  "$SLUICE" run "$graph" -s acme-full.yaml -i most.csv --rejects rejects-full.ndjson --progress never 2>killed-full.err &
+  pid=$!  # sluice itself: a function run in the background would be a subshell around it
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  now=$(delisted)
+  check "sync: full killed after ${delay}s: nothing or all of it delisted ($now)" \
+    test "$now" -eq 0 -o "$now" -eq "$expected"
+  run_full -i most.csv 2>rerun-full.err
+  rc=$?
+  check "sync: full killed after ${delay}s, rerun: exit 0" test $rc -eq 0
+  [ $rc -eq 0 ] || tail -n 5 rerun-full.err >&2
+  check "sync: full killed after ${delay}s, rerun: the same products delisted" test "$(delisted)" -eq "$expected"
+done
+check "sync: full: no table of seen keys is left" \
+  test "$(sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'sluice_seen_%'")" -eq 0
+run_full -i big.csv 2>relist.err
+run_full -i truncated.csv 2>truncated.err
+check "sync: full, a truncated feed: exit 6" test $? -eq 6
+check "sync: full, a truncated feed: nothing delisted" test "$(delisted)" -eq 0
+check "sync: full, a truncated feed: the error says how many" contains truncated.err "refused to delist"
+run_full -i truncated.csv --allow-mass-delist 2>allowed.err
+check "sync: full, --allow-mass-delist: exit 0" test $? -eq 0
+check "sync: full, --allow-mass-delist: delisted" test "$(delisted)" -gt 50000
+
 finish_checks

@@ -118,6 +118,7 @@ pricing:
     o.rejects_path = dir_.file("rejects.ndjson");
     o.db = db_;
     o.dry_run = dry_run;
+    o.allow_mass_delist = allow_mass_delist_;
     pipelines_.push_back(std::move(p));
     return run_pipeline(*pipelines_.back(), o);
   }
@@ -218,6 +219,7 @@ pricing:
   std::unique_ptr<PgConnection> admin_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   int feeds_ = 0;
+  bool allow_mass_delist_ = false;  // --allow-mass-delist for the runs that follow
 };
 
 }  // namespace sluice::test

@@ -49,6 +49,7 @@ void Job::reset() {
   header.reset();
   parts.clear();
   unchanged = 0;
+  seen.clear();
   mark = {};
   own_rejects = 0;
   refused = 0;

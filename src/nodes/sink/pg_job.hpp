@@ -36,6 +36,7 @@ struct Job {
   std::shared_ptr<const std::vector<std::string>> header;
   std::vector<Part> parts;      // by session
   std::uint64_t unchanged = 0;  // rows the snapshot found unchanged: no statement
+  RowRefs seen;                 // a full sync: every row that reached the database, whatever became of it
   BudgetMark mark;
   std::size_t own_rejects = 0;  // found before the database
   std::atomic<std::size_t> refused{0};

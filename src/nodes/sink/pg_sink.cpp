@@ -13,6 +13,7 @@
 #include "nodes/sink/pg_job.hpp"
 #include "nodes/sink/pg_rows.hpp"
 #include "nodes/sink/pg_snapshot.hpp"
+#include "nodes/sink/pg_sync.hpp"
 #include "nodes/sink/pg_target.hpp"
 #include "nodes/sink/pg_writer.hpp"
 
@@ -65,6 +66,7 @@ class PgSink final : public SinkNode {
         snapshot_max_rows_(static_cast<std::size_t>(settings.integer("snapshot_max_rows"))),
         connect_timeout_(settings.duration("connect_timeout").value_or(std::chrono::seconds(10))),
         statement_timeout_(settings.duration("statement_timeout").value_or(std::chrono::minutes(1))),
+        max_delist_ratio_(supplier.max_delist_ratio),
         target_(std::move(target)),
         encoder_(target_, schema, supplier.name) {
     std::size_t n = atomic_ ? 1 : static_cast<std::size_t>(settings.integer("connections"));
@@ -79,8 +81,19 @@ class PgSink final : public SinkNode {
         auto c = connect(ctx_.db, ConnectOptions{connect_timeout_, {}, &aborted_, "sluice pg_sink"});
         StatementTimer timer(*c, statement_timeout_);
         require_current_schema(*c);
-        pqxx::read_transaction t{*c};
-        target_.check(t);  // before the sessions, whose staging tables are made from the table
+        {
+          pqxx::read_transaction t{*c};
+          target_.check(t);  // before the sessions, whose staging tables are made from the table
+        }
+        if (target_.delisted_at_column) {
+          sync_ = std::make_unique<FullSync>(target_, supplier_, ctx_.run_id);
+          sync_outcome_.full = true;
+          if (!atomic_) {
+            pqxx::work t{*c};
+            sync_->create(t);
+            t.commit();
+          }
+        }
       }
       for (auto& w : writers_) w->connect(ctx_.db, connect_timeout_, statement_timeout_, &aborted_);
     } catch (const pqxx::failure& e) {
@@ -88,7 +101,10 @@ class PgSink final : public SinkNode {
     } catch (const std::runtime_error& e) {
       throw std::runtime_error("node '" + id_ + "': " + e.what());
     }
-    if (atomic_) run_tx_ = std::make_unique<pqxx::work>(writers_[0]->connection(), "sluice_run");
+    if (atomic_) {
+      run_tx_ = std::make_unique<pqxx::work>(writers_[0]->connection(), "sluice_run");
+      if (sync_) sync_->create(*run_tx_);  // rolls back with the run, or is dropped before it commits
+    }
     // Read while the first batch is parsed, validated and priced; the first write waits for it.
     if (snapshot_max_rows_ > 0) {
       snapshot_thread_ = std::thread([this] {
@@ -176,6 +192,7 @@ class PgSink final : public SinkNode {
     // Over the error budget already: this batch stays uncommitted (its rows count as not processed).
     if (over_budget(job, 0)) return previous.counts;
 
+    if (sync_) job.seen = keep;
     job.parts.assign(writers_.size(), Part{});
     for (const EncodedRow* r : keep) {
       Part& part = job.parts[r->key_hash % job.parts.size()];
@@ -206,12 +223,23 @@ class PgSink final : public SinkNode {
   WriteCounts close(bool complete) override {
     wait_for_snapshot(std::nothrow);
     if (job_thread_.joinable()) job_thread_.join();  // drain() has collected it unless the run failed
-    if (!run_tx_) return {};
+    if (!run_tx_) {
+      if (sync_) finish_sync(complete);
+      return {};
+    }
     // All or nothing: only a run that completed keeps what it wrote.
     PgConnection& c = writers_[0]->connection();
+    if (complete && ctx_.dry_run && sync_) {
+      StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
+      sync_outcome_ = sync_->delist(*run_tx_, sync_limits());  // what it would do; rolled back below
+    }
     if (complete && !ctx_.dry_run) {
       try {
         StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
+        if (sync_) {
+          sync_outcome_ = sync_->delist(*run_tx_, sync_limits());
+          sync_->drop(*run_tx_);
+        }
         record_counts(*run_tx_, staged_);
         run_tx_->commit();
         run_tx_.reset();
@@ -231,7 +259,43 @@ class PgSink final : public SinkNode {
     return staged_;
   }
 
+  SyncOutcome sync() const override { return sync_outcome_; }
+
  private:
+  FullSync::Limits sync_limits() const { return {max_delist_ratio_, ctx_.allow_mass_delist, seen_recorded_}; }
+
+  // A run that completed delists what it did not see (a dry run only counts it); every run drops its
+  // table of seen keys. One that did not complete tries once: its sessions may be gone, and the next
+  // run drops what is left.
+  void finish_sync(bool complete) {
+    if (!complete) {
+      try {
+        if (aborted_ || !writers_[0]->connected()) return;
+        pqxx::work t{writers_[0]->connection(), "sluice_sync"};
+        sync_->drop(t);
+        t.commit();
+      } catch (const std::exception&) {
+      }
+      return;
+    }
+    with_retries(
+        0,
+        [&](PgWriter& w) {
+          pqxx::work t{w.connection(), "sluice_sync"};
+          sync_outcome_ = sync_->delist(t, sync_limits());
+          if (ctx_.dry_run) {
+            t.abort();
+            pqxx::work d{w.connection(), "sluice_sync"};
+            sync_->drop(d);
+            d.commit();
+            return;
+          }
+          sync_->drop(t);
+          t.commit();
+        },
+        [] {});
+  }
+
   void reject(Batch& batch, std::size_t i, std::string code, std::string message) {
     const Record& r = batch.records[i];
     batch.rejects.push_back(Reject{r.line, id_, std::move(code), std::move(message), r.raw});
@@ -250,27 +314,35 @@ class PgSink final : public SinkNode {
     auto i = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
     t.exec_params0(
         "UPDATE sluice_run SET rows_inserted = rows_inserted + $2, rows_updated = rows_updated + $3, "
-        "rows_unchanged = rows_unchanged + $4 WHERE id = $1",
-        ctx_.run_id, i(c.inserted), i(c.updated), i(c.unchanged));
+        "rows_unchanged = rows_unchanged + $4, rows_relisted = rows_relisted + $5 WHERE id = $1",
+        ctx_.run_id, i(c.inserted), i(c.updated), i(c.unchanged), i(c.relisted));
   }
 
-  // Rows the snapshot found unchanged need no statement; their count is committed on its own.
-  bool record_unchanged(Job& job) {
-    if (atomic_ || ctx_.run_id == 0) return true;
+  // After the batch's parts, on the first session: the keys it saw (a full sync), and the count of the
+  // rows the snapshot found unchanged, which needed no statement. False if the batch is over the budget.
+  bool finish_batch(Job& job) {
+    const bool count = !atomic_ && ctx_.run_id != 0 && job.unchanged > 0;
+    if (!sync_ && !count) return true;
+    if (atomic_) {
+      StatementTimer timer(writers_[0]->connection(), statement_timeout_ + std::chrono::seconds(5));
+      sync_->record(*run_tx_, job.rows, job.seen);
+      seen_recorded_ += job.seen.size();
+      return true;
+    }
     if (over_budget(job, 0)) return false;
     WriteCounts c;
     c.unchanged = job.unchanged;
     with_retries(
         0,
         [&](PgWriter& w) {
+          // The keys commit even in a dry run: they are not data, and the end of the run drops them.
           pqxx::work t{w.connection(), "sluice_counts"};
-          record_counts(t, c);
-          if (ctx_.dry_run)
-            t.abort();
-          else
-            t.commit();
+          if (sync_) sync_->record(t, job.rows, job.seen);
+          if (count && !ctx_.dry_run) record_counts(t, c);
+          t.commit();
         },
         [] {});
+    if (sync_) seen_recorded_ += job.seen.size();
     return true;
   }
 
@@ -306,7 +378,7 @@ class PgSink final : public SinkNode {
       }
       for (auto& e : errors)
         if (e) std::rethrow_exception(e);
-      if (job.unchanged > 0 && record_unchanged(job)) job.counts.unchanged += job.unchanged;
+      if (finish_batch(job)) job.counts.unchanged += job.unchanged;
     } catch (...) {
       job.error = std::current_exception();
     }
@@ -464,6 +536,7 @@ class PgSink final : public SinkNode {
   std::int64_t backoff_ms_;
   std::size_t snapshot_max_rows_;
   std::chrono::milliseconds connect_timeout_, statement_timeout_;
+  Decimal max_delist_ratio_;
   Target target_;
   RowEncoder encoder_;
   Job jobs_[2];  // one being prepared while the other is written
@@ -477,6 +550,9 @@ class PgSink final : public SinkNode {
   std::exception_ptr snapshot_error_;
   RunContext ctx_;
   std::unique_ptr<pqxx::work> run_tx_;
+  std::unique_ptr<FullSync> sync_;  // the supplier's sync: full
+  std::uint64_t seen_recorded_ = 0;  // keys of the run's batches committed to sync_'s table (job thread)
+  SyncOutcome sync_outcome_;
   WriteCounts staged_;
   std::mutex budget_mutex_, rng_mutex_;
   std::atomic<bool> aborted_{false};
@@ -503,6 +579,10 @@ NodeBody make(NodeBuildContext& ctx) {
   Target target = Target::user(table, columns, s.string_list("key"), s.has("rest") ? s.string("rest") : "", ctx.schema,
                                problems);
   for (const auto& p : problems) ctx.error(s.node("columns"), "columns", p);
+  if (ctx.supplier.full_sync) {
+    target.delisted_at_column = "sluice_delisted_at";
+    target.delisted_run_column = "sluice_delisted_run_id";
+  }
   return std::make_unique<PgSink>(ctx.entry.id, s, ctx.supplier, std::move(target), ctx.schema);
 }
 

@@ -66,6 +66,10 @@ Target Target::product(const std::string& table, const Supplier& supplier, Schem
   t.run_column = "last_run_id";
   t.first_run_column = "first_run_id";
   t.updated_at_column = "updated_at";
+  if (supplier.full_sync) {
+    t.delisted_at_column = "delisted_at";
+    t.delisted_run_column = "delisted_run_id";
+  }
   for (std::size_t i = 0; i < schema.size(); ++i) {
     bool taken = std::any_of(t.columns.begin(), t.columns.end(), [&](const TargetColumn& c) { return c.field == i; });
     if (!taken) t.rest_fields.push_back(i);
@@ -180,6 +184,16 @@ void Target::check(pqxx::transaction_base& t) {
       throw std::runtime_error("table " + table + " has no column " + name +
                                ", which sluice needs to find unchanged rows on reruns and to say which run wrote a "
                                "row: ALTER TABLE " + table_sql + " ADD COLUMN " + name + " " + type);
+  }
+  if (delisted_at_column) {
+    for (const auto& [name, type] :
+         {std::pair{*delisted_at_column, "timestamptz"}, std::pair{*delisted_run_column, "bigint"}}) {
+      if (!have.count(name))
+        throw std::runtime_error("table " + table + " has no column " + name + ", which the supplier's sync: full " +
+                                 "needs to mark the rows that left the feed" +
+                                 (table == "product" ? std::string(": run `sluice db migrate`")
+                                                     : ": ALTER TABLE " + table_sql + " ADD COLUMN " + name + " " + type));
+    }
   }
   std::vector<std::string> names;
   for (std::size_t k : key) names.push_back(columns[k].name);

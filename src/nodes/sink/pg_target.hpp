@@ -37,6 +37,10 @@ struct Target {
   std::string hash_column;                // the row hash sluice compares on reruns
   std::string run_column;                 // the run that last wrote the row
   std::optional<std::string> first_run_column, updated_at_column;
+  // A full-feed sync (the supplier's `sync: full`): when and by which run a row that left the feed was
+  // delisted; delisted_at and delisted_run_id in sluice's table, sluice_delisted_at and
+  // sluice_delisted_run_id in a table of the user's. Empty otherwise.
+  std::optional<std::string> delisted_at_column, delisted_run_column;
 
   // sluice's own `product` table (or a table laid out like it), keyed by (supplier, the supplier's key field).
   static Target product(const std::string& table, const Supplier& supplier, Schema& schema, const std::string& title_field,

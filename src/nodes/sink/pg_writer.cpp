@@ -31,8 +31,20 @@ PgWriter::PgWriter(const Target& target, std::string supplier, std::string name)
   const std::string hash = quote_identifier(target.hash_column), run = quote_identifier(target.run_column);
   set += hash + " = s." + hash + ", " + run + " = nullif($1::bigint, 0)";
   if (target.updated_at_column) set += ", " + quote_identifier(*target.updated_at_column) + " = now()";
-  update_sql_ = "UPDATE " + target.table_sql + " p SET " + set + " FROM sluice_staging s WHERE " + match + " AND p." +
-                hash + " IS DISTINCT FROM s." + hash;
+  std::string differs = "p." + hash + " IS DISTINCT FROM s." + hash;
+  std::string snapshot_hash = hash;
+  if (target.delisted_at_column) {
+    // A full sync: a delisted row that is in the feed again is listed again, even with the same data; the
+    // snapshot gives it no hash, so it is merged, which counts it.
+    const std::string at = quote_identifier(*target.delisted_at_column);
+    set += ", " + at + " = NULL, " + quote_identifier(*target.delisted_run_column) + " = NULL";
+    differs = "(" + differs + " OR p." + at + " IS NOT NULL)";
+    snapshot_hash = "CASE WHEN " + at + " IS NULL THEN " + hash + " END";
+    relisted_sql_ = "SELECT count(*) FROM " + target.table_sql + " p JOIN sluice_staging s ON " + match + " WHERE p." +
+                    at + " IS NOT NULL";
+  }
+  update_sql_ = "UPDATE " + target.table_sql + " p SET " + set + " FROM sluice_staging s WHERE " + match + " AND " +
+                differs;
   std::string extra_cols = ", " + hash + ", " + run, extra_vals = ", s." + hash + ", nullif($1::bigint, 0)";
   insert_columns_.push_back(hash);
   insert_columns_.push_back(run);
@@ -44,7 +56,7 @@ PgWriter::PgWriter(const Target& target, std::string supplier, std::string name)
   stage_columns_.push_back(hash);
   insert_sql_ = "INSERT INTO " + target.table_sql + " (" + cols + extra_cols + ") SELECT " + staged + extra_vals +
                 " FROM sluice_staging s WHERE NOT EXISTS (SELECT 1 FROM " + target.table_sql + " p WHERE " + match + ")";
-  snapshot_sql_ = "(SELECT " + keys + ", " + hash + " FROM " + target.table_sql + " p";
+  snapshot_sql_ = "(SELECT " + keys + ", " + snapshot_hash + " FROM " + target.table_sql + " p";
   if (target.owner) snapshot_sql_ += " WHERE " + quote_identifier(target.columns[*target.owner].name) + " = ";
 }
 
@@ -142,6 +154,7 @@ WriteCounts PgWriter::merge(pqxx::transaction_base& t, const EncodedRows& rows, 
   if (all.empty()) return c;
   stage(t, rows, all);
   pin_plans(t);
+  if (!relisted_sql_.empty()) c.relisted = t.exec1(relisted_sql_)[0].as<std::uint64_t>();
   c.updated = t.exec_params(update_sql_, run_id).affected_rows();
   c.inserted = t.exec_params(insert_sql_, run_id).affected_rows();
   c.unchanged = all.size() - c.updated - c.inserted;

@@ -58,6 +58,7 @@ class PgWriter {
   std::mutex socket_mutex_;
   int socket_ = -1;
   std::string update_sql_, insert_sql_, snapshot_sql_;
+  std::string relisted_sql_;  // a full sync: how many staged rows are delisted (merge counts them as relisted)
   std::vector<std::string> insert_columns_, stage_columns_;
   std::vector<std::uint64_t> copy_lines_;  // feed lines of the COPY in progress, for its error messages
   std::string buffer_;
