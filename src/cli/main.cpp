@@ -2,11 +2,13 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "clients/pg.hpp"
 #include "clients/pg_ledger.hpp"
 #include "clients/pg_schema.hpp"
+#include "core/shard.hpp"
 #include "graph/plan.hpp"
 #include "nodes/node_type.hpp"
 #include "runtime/dot.hpp"
@@ -112,6 +114,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   run->add_option("--report", report_path, "write a JSON report of the run (schema: docs/report.schema.json)");
   run->add_option("--metrics", metrics_path, "write Prometheus textfile metrics of the run");
+  std::string shard_text, group;
+  run->add_option("--shard", shard_text,
+                  "this worker's share of the feed, I/N (0 <= I < N): it keeps the rows whose key hashes to I; auto/N "
+                  "takes I from a Kubernetes Indexed Job or a Slurm job array (default: SLUICE_SHARD)");
+  run->add_option("--group", group,
+                  "the name the workers of one sharded run share, recorded in the ledger (default: SLUICE_GROUP, "
+                  "then slurm-SLURM_ARRAY_JOB_ID)");
 
   auto* check = app.add_subcommand("check", "check a graph and a supplier file without running anything");
   check->add_option("graph", graph_path, "graph file")->required();
@@ -229,6 +238,21 @@ int main(int argc, char** argv) {
   run_options.db = resolve_conninfo(db);
   run_options.dry_run = dry_run;
   run_options.allow_mass_delist = allow_mass_delist;
+  if (shard_text.empty())
+    if (const char* e = std::getenv("SLUICE_SHARD")) shard_text = e;
+  if (!shard_text.empty()) {
+    auto shard = parse_shard(shard_text, [](const char* name) { return std::getenv(name); });
+    if (!shard) {
+      std::cerr << "sluice: " << shard.error << "\n";
+      return to_int(ExitCode::usage);
+    }
+    run_options.shard = *shard;
+  }
+  if (group.empty())
+    if (const char* e = std::getenv("SLUICE_GROUP")) group = e;
+  if (group.empty())
+    if (const char* e = std::getenv("SLURM_ARRAY_JOB_ID"); e && *e) group = std::string("slurm-") + e;
+  run_options.group = group;
   run_options.overrides = overrides;
   run_options.report_path = report_path;
   run_options.metrics_path = metrics_path;

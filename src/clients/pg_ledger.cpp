@@ -1,4 +1,4 @@
-// The run ledger and the supplier lock.
+// The run ledger: one row per run, its rejects, and `sluice runs`.
 #include "clients/pg_ledger.hpp"
 
 #include <chrono>
@@ -63,17 +63,23 @@ std::int64_t Ledger::start(const RunStart& run) {
   std::lock_guard lock(mutex_);
   return with_retry([&] {
     pqxx::work t{*conn_};
-    // The caller holds the supplier lock, so a run still marked running died without finishing.
+    // The caller holds the supplier lock, so a run still marked running died without finishing: any
+    // run of the supplier for an unsharded run (its lock excludes every worker), the runs of the same
+    // shard for a worker of a sharded one.
+    const bool sharded = run.shard.active();
+    const auto index = static_cast<std::int32_t>(run.shard.index), count = static_cast<std::int32_t>(run.shard.count);
     t.exec_params(
         "UPDATE sluice_run SET status = 'abandoned', finished_at = now(), "
-        "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running'",
-        run.supplier);
-    auto id =
-        t.exec_params1(
-             "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run) VALUES ($1, $2, $3, $4, $5) "
-             "RETURNING id",
-             run.supplier, run.graph, run.input, run.config_sha256, run.dry_run)[0]
-            .as<std::int64_t>();
+        "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running' "
+        "AND (NOT $2 OR (shard = $3 AND shard_count = $4))",
+        run.supplier, sharded, index, count);
+    auto id = t.exec_params1(
+                   "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run, group_id, shard, "
+                   "shard_count) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), CASE WHEN $7 THEN $8::integer END, "
+                   "CASE WHEN $7 THEN $9::integer END) RETURNING id",
+                   run.supplier, run.graph, run.input, run.config_sha256, run.dry_run, run.group, sharded, index,
+                   count)[0]
+                  .as<std::int64_t>();
     t.commit();
     return id;
   });
@@ -104,94 +110,48 @@ void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
         "UPDATE sluice_run SET finished_at = now(), status = $2, exit_code = $3, input_sha256 = nullif($4, ''), "
         "rows_read = $5, rows_written = $6, rows_inserted = $7, rows_updated = $8, rows_unchanged = $9, "
         "rows_rejected = $10, rows_not_processed = $11, error = nullif($12, ''), rows_skipped = $13, "
-        "rows_delisted = $14, rows_relisted = $15 WHERE id = $1",
+        "rows_delisted = $14, rows_relisted = $15, rows_other_shard = $16 WHERE id = $1",
         run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
-        i(e.unchanged), i(e.rejected), i(e.not_processed), e.error, i(e.skipped), i(e.delisted), i(e.relisted));
+        i(e.unchanged), i(e.rejected), i(e.not_processed), e.error, i(e.skipped), i(e.delisted), i(e.relisted),
+        i(e.other_shard));
     t.commit();
   });
 }
 
-SupplierLock::SupplierLock(std::string conninfo, std::string supplier, PgTimeouts timeouts)
-    : conninfo_(std::move(conninfo)), supplier_(std::move(supplier)), timeouts_(timeouts) {}
-
-ConnectOptions SupplierLock::connect_options() const {
-  return ConnectOptions{timeouts_.connect, {}, nullptr, "sluice lock"};
-}
-
-SupplierLock::~SupplierLock() {
-  // Unlocking a lock this session never took makes the server log a warning.
-  if (!conn_ || !held_) return;
-  try {
-    StatementTimer timer(*conn_, timeouts_.statement);
-    pqxx::nontransaction n{*conn_};
-    n.exec_params("SELECT pg_advisory_unlock(hashtextextended($1, 0))", "sluice:" + supplier_);
-  } catch (const std::exception&) {
-    // The lock goes with the session anyway.
-  }
-}
-
-bool SupplierLock::try_acquire(const ConnectOptions& options) {
-  held_ = false;
-  conn_.reset();
-  conn_ = connect(conninfo_, options);
-  StatementTimer timer(*conn_, timeouts_.statement);
-  pqxx::nontransaction n{*conn_};
-  held_ = n.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "sluice:" + supplier_)[0].as<bool>();
-  return held_;
-}
-
-bool SupplierLock::still_held(const std::atomic<bool>& stop, std::chrono::milliseconds patience) {
-  if (conn_) {
-    try {
-      StatementTimer timer(*conn_, timeouts_.statement);
-      pqxx::nontransaction n{*conn_};
-      n.exec("SELECT 1");
-      return held_;
-    } catch (const std::exception&) {
-      // Broken: libpqxx will not reconnect this session (reactivation is off), so take the lock anew.
-    }
-  }
-  held_ = false;
-  conn_.reset();
-  using Clock = std::chrono::steady_clock;
-  const auto give_up = Clock::now() + patience;
-  std::chrono::milliseconds wait{100};
-  while (!stop.load()) {
-    try {
-      ConnectOptions o = connect_options();
-      o.cancel = &stop;
-      return try_acquire(o);
-    } catch (const std::exception&) {
-      // The server is not back yet.
-    }
-    if (Clock::now() + wait >= give_up) return false;
-    for (auto slept = std::chrono::milliseconds(0); slept < wait && !stop.load();
-         slept += std::chrono::milliseconds(50))
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(2));
-  }
-  return false;
-}
-
 std::string format_runs(pqxx::connection_base& c, int limit) {
   pqxx::read_transaction t{c};
+  // A sharded run is one line: the last run of each shard of its group (a shard rerun after a failure
+  // replaces the failed one), its counts summed, its status the group's.
   auto rows = t.exec_params(
-      "SELECT id, supplier, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
-      "coalesce(round(extract(epoch FROM finished_at - started_at)::numeric, 1)::text, '-'), status, "
-      "coalesce(exit_code::text, '-'), rows_read, rows_inserted, rows_updated, rows_unchanged, rows_written, "
-      "rows_rejected, rows_not_processed, dry_run FROM sluice_run ORDER BY id DESC LIMIT $1",
+      "WITH latest AS (SELECT DISTINCT ON (coalesce(group_id, 'run ' || id), supplier, coalesce(shard, -1)) * "
+      "FROM sluice_run ORDER BY coalesce(group_id, 'run ' || id), supplier, coalesce(shard, -1), id DESC), "
+      "g AS (SELECT min(id) AS id, supplier, min(started_at) AS started, "
+      "CASE WHEN bool_or(finished_at IS NULL) THEN NULL ELSE max(finished_at) END AS finished, "
+      "CASE WHEN count(*) FILTER (WHERE status = 'running') > 0 THEN 'running' "
+      "WHEN max(shard_count) IS NOT NULL AND count(*) FILTER (WHERE status = 'succeeded') < max(shard_count) "
+      "THEN CASE WHEN count(DISTINCT status) = 1 THEN min(status) ELSE 'incomplete' END ELSE max(status) END "
+      "AS status, max(exit_code) AS exit_code, "
+      "CASE WHEN max(shard_count) IS NULL THEN '-' ELSE count(*) FILTER (WHERE status = 'succeeded') || '/' || "
+      "max(shard_count) END AS shards, sum(rows_read - rows_other_shard) AS rows_read, sum(rows_inserted) AS "
+      "rows_inserted, sum(rows_updated) AS rows_updated, sum(rows_unchanged) AS rows_unchanged, sum(rows_written) "
+      "AS rows_written, sum(rows_rejected) AS rows_rejected, sum(rows_not_processed) AS rows_not_processed, "
+      "bool_or(dry_run) AS dry_run FROM latest GROUP BY coalesce(group_id, 'run ' || id), supplier) "
+      "SELECT id, supplier, to_char(started, 'YYYY-MM-DD HH24:MI:SS'), "
+      "coalesce(round(extract(epoch FROM finished - started)::numeric, 1)::text, '-'), status, "
+      "coalesce(exit_code::text, '-'), shards, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_written, "
+      "rows_rejected, rows_not_processed, dry_run FROM g ORDER BY id DESC LIMIT $1",
       limit);
   std::string out;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%6s  %-12s %-19s %7s  %-12s %4s %9s %9s %9s %9s %9s %9s %9s\n", "id", "supplier",
-                "started", "secs", "status", "exit", "read", "inserted", "updated", "unchanged", "written", "rejected",
-                "not_proc");
+  const char* format = "%6s  %-12s %-19s %7s  %-12s %4s %6s %9s %9s %9s %9s %9s %9s %9s\n";
+  std::snprintf(buf, sizeof buf, format, "id", "supplier", "started", "secs", "status", "exit", "shards", "read",
+                "inserted", "updated", "unchanged", "written", "rejected", "not_proc");
   out += buf;
   for (const auto& r : rows) {
-    std::string status = r[4].as<std::string>() + (r[13].as<bool>() ? " (dry)" : "");
-    std::snprintf(buf, sizeof buf, "%6s  %-12s %-19s %7s  %-12s %4s %9s %9s %9s %9s %9s %9s %9s\n", r[0].c_str(),
-                  r[1].c_str(), r[2].c_str(), r[3].c_str(), status.c_str(), r[5].c_str(), r[6].c_str(), r[7].c_str(),
-                  r[8].c_str(), r[9].c_str(), r[10].c_str(), r[11].c_str(), r[12].c_str());
+    std::string status = r[4].as<std::string>() + (r[14].as<bool>() ? " (dry)" : "");
+    std::snprintf(buf, sizeof buf, format, r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), status.c_str(),
+                  r[5].c_str(), r[6].c_str(), r[7].c_str(), r[8].c_str(), r[9].c_str(), r[10].c_str(), r[11].c_str(),
+                  r[12].c_str(), r[13].c_str());
     out += buf;
   }
   return out;
@@ -203,7 +163,8 @@ std::string format_run(pqxx::connection_base& c, std::int64_t id) {
       "SELECT id, supplier, graph, input, coalesce(input_sha256, '-'), config_sha256, started_at::text, "
       "coalesce(finished_at::text, '-'), status, coalesce(exit_code::text, '-'), dry_run, rows_read, rows_written, "
       "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_not_processed, coalesce(error, ''), "
-      "rows_skipped, rows_delisted, rows_relisted FROM sluice_run WHERE id = $1",
+      "rows_skipped, rows_delisted, rows_relisted, coalesce(group_id, ''), coalesce(shard || '/' || shard_count, ''), "
+      "rows_other_shard FROM sluice_run WHERE id = $1",
       id);
   if (rows.empty()) throw std::runtime_error("no run with id " + std::to_string(id));
   const auto& r = rows[0];
@@ -213,6 +174,9 @@ std::string format_run(pqxx::connection_base& c, std::int64_t id) {
   };
   out += "run " + r[0].as<std::string>() + "\n";
   line("supplier", r[1].as<std::string>());
+  if (!r[23].as<std::string>().empty())
+    line("shard", r[23].as<std::string>() + " of group " +
+                      (r[22].as<std::string>().empty() ? std::string("-") : r[22].as<std::string>()));
   line("graph", r[2].as<std::string>());
   line("input", r[3].as<std::string>() + " (sha256 " + r[4].as<std::string>() + ")");
   line("config sha256", r[5].as<std::string>());
@@ -227,6 +191,7 @@ std::string format_run(pqxx::connection_base& c, std::int64_t id) {
   line("unchanged", r[15].as<std::string>());
   line("rejected", r[16].as<std::string>());
   if (r[19].as<std::int64_t>() != 0) line("skipped", r[19].as<std::string>() + " (not products)");
+  if (r[24].as<std::int64_t>() != 0) line("other shards", r[24].as<std::string>() + " (kept by the other workers)");
   line("not processed", r[17].as<std::string>());
   if (r[20].as<std::int64_t>() != 0 || r[21].as<std::int64_t>() != 0) {
     line("delisted", r[20].as<std::string>() + " (sync: full, not in the feed)");

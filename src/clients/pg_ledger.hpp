@@ -1,4 +1,4 @@
-// The run ledger (one row per run, rejected rows beside it) and the one-run-per-supplier lock.
+// The run ledger: one row per run, rejected rows beside it.
 #pragma once
 
 #include <cstdint>
@@ -10,12 +10,15 @@
 
 #include "clients/pg.hpp"
 #include "core/record.hpp"
+#include "core/shard.hpp"
 
 namespace sluice {
 
 struct RunStart {
   std::string supplier, graph, input, config_sha256;
   bool dry_run = false;
+  std::string group;  // the workers of a sharded run share it; may be empty
+  Shard shard;
 };
 
 struct RunEnd {
@@ -23,7 +26,7 @@ struct RunEnd {
   int exit_code = 0;
   std::string input_sha256;
   std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0,
-                skipped = 0, delisted = 0, relisted = 0;
+                skipped = 0, delisted = 0, relisted = 0, other_shard = 0;
   std::string error;
 };
 
@@ -43,29 +46,6 @@ class Ledger {
   std::mutex mutex_;
   std::string conninfo_;
   PgTimeouts timeouts_;
-  std::unique_ptr<PgConnection> conn_;
-};
-
-// pg_try_advisory_lock on a dedicated connection, held for the whole run.
-class SupplierLock {
- public:
-  SupplierLock(std::string conninfo, std::string supplier, PgTimeouts timeouts = {});
-  ~SupplierLock();
-  bool try_acquire(const ConnectOptions& options);
-  bool try_acquire() { return try_acquire(connect_options()); }
-  // Checks the lock's connection; if it broke, reconnects and takes the lock again, retrying with
-  // backoff while the server is away (a restart) for up to `patience`. False means the lock is lost
-  // (another run holds it now, or the server did not come back) and the run must stop. Setting
-  // `stop` ends the retries early.
-  bool still_held(const std::atomic<bool>& stop, std::chrono::milliseconds patience = std::chrono::seconds(60));
-
- private:
-  ConnectOptions connect_options() const;
-
-  std::string conninfo_;
-  std::string supplier_;
-  PgTimeouts timeouts_;
-  bool held_ = false;
   std::unique_ptr<PgConnection> conn_;
 };
 

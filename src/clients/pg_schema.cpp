@@ -88,6 +88,13 @@ ALTER TABLE sluice_run ADD COLUMN rows_delisted bigint NOT NULL DEFAULT 0,
   ADD COLUMN rows_relisted bigint NOT NULL DEFAULT 0;
 )sql";
 
+// One feed across several workers: a run group, each run's shard, and the rows other shards kept.
+const char* kShards = R"sql(
+ALTER TABLE sluice_run ADD COLUMN group_id text, ADD COLUMN shard integer, ADD COLUMN shard_count integer,
+  ADD COLUMN rows_other_shard bigint NOT NULL DEFAULT 0;
+CREATE INDEX sluice_run_group ON sluice_run (supplier, group_id) WHERE group_id IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -95,6 +102,7 @@ const std::vector<Migration>& migrations() {
       {1, "runs, rejects, products and the image cache", kInitial},
       {2, "runs count rows that are not products (image-only, parent rows)", kSkipped},
       {3, "products that left a full feed are delisted; runs count delisted and relisted products", kDelisting},
+      {4, "runs of one feed sharded across workers: a group, the shard, rows other shards kept", kShards},
   };
   return all;
 }

@@ -169,7 +169,7 @@ void Flow::fail(std::exception_ptr error) {
 FlowSnapshot Flow::snapshot() const {
   FlowSnapshot s;
   s.read = read_.load();
-  s.finished = finished_.load() + skipped_.load();
+  s.finished = finished_.load() + skipped_.load() + other_shard_.load();
   s.rejected = rejected_.load();
   s.bytes_read = bytes_read_.load();
   if (auto total = bytes_total_.load(); total >= 0) s.bytes_total = static_cast<std::uint64_t>(total);
@@ -258,11 +258,14 @@ FlowResult Flow::run(const RunContext& run_ctx) {
         return {};
       }
       ++sequence;
+      // A sharded run's rows of other shards end here, counted.
+      const std::uint64_t other = plan_.key_field ? keep_shard(*batch, ctx.shard, *plan_.key_field) : 0;
+      other_shard_ += other;
       auto n = batch->records.size() + batch->rejects.size();
-      read_ += n + batch->skipped;
+      read_ += n + batch->skipped + other;
       skipped_ += batch->skipped;
       in_flight += static_cast<std::int64_t>(n);
-      stats[0].in += n + batch->skipped;
+      stats[0].in += n + batch->skipped + other;
       stats[0].out += batch->records.size();
       stats[0].rejected += batch->rejects.size();
       auto ticket = std::make_shared<Ticket>();
@@ -429,7 +432,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
   watchdog.reset();  // a deadline that passes while the nodes close must not abort their commits
   result.stop = reason_.load();
   if (result.stop == StopReason::none && plan_.budget.max_reject_ratio && read_ > 0 &&
-      ratio_exceeded(rejected_.load(), read_.load(), *plan_.budget.max_reject_ratio))
+      ratio_exceeded(rejected_.load(), read_.load() - other_shard_.load(), *plan_.budget.max_reject_ratio))
     result.stop = StopReason::error_budget;
   bool complete = !result.error && result.stop == StopReason::none;
   for (std::size_t i = 1; i + 1 < chain.size(); ++i) {
@@ -465,6 +468,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
   result.wall = Clock::now() - start;
   result.read = read_;
   result.skipped = skipped_;
+  result.other_shard = other_shard_;
   result.sink = written;
   result.rejected = rejected_;
   result.not_processed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, in_flight.load()));

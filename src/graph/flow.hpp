@@ -45,6 +45,7 @@ struct FlowResult {
   std::uint64_t rejected = 0;       // rows in the rejects output
   std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
   std::uint64_t skipped = 0;        // rows that are not products (image-only, parent rows), by the supplier's rules
+  std::uint64_t other_shard = 0;    // rows another worker of a sharded run keeps (--shard)
   StopReason stop = StopReason::none;
   std::exception_ptr error;  // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
@@ -53,7 +54,7 @@ struct FlowResult {
   int threads = 0;
   std::chrono::duration<double> wall{};
 
-  bool identity_holds() const { return read == sink.total() + rejected + skipped + not_processed; }
+  bool identity_holds() const { return read == sink.total() + rejected + skipped + other_shard + not_processed; }
 };
 
 // A live view of a running flow, for progress lines.
@@ -122,7 +123,7 @@ class Flow {
 
   std::unique_ptr<Stats[]> stats_;
   Stats rejects_stats_;
-  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0}, skipped_{0};
+  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0}, skipped_{0}, other_shard_{0};
   // The source's byte counters, copied by the input node: the source itself is not thread-safe.
   std::atomic<std::uint64_t> bytes_read_{0};
   std::atomic<std::int64_t> bytes_total_{-1};

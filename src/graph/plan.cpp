@@ -244,6 +244,7 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     plan->chain.push_back(std::move(p));
   }
   if (diags.size() != errors_before) return nullptr;
+  plan->key_field = plan->schema.find(supplier.key);
   return plan;
 }
 

@@ -30,6 +30,7 @@ struct Plan {
   ErrorBudget budget;
   bool needs_database = false;  // a node talks to PostgreSQL: the run takes the lock and keeps a ledger
   Schema schema;
+  std::optional<std::size_t> key_field;  // the supplier's key in the schema: what --shard hashes
   std::vector<PlannedNode> chain;  // source first, sink last
 
   Plan() = default;

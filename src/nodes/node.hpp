@@ -13,6 +13,7 @@
 
 #include "config/diagnostics.hpp"
 #include "core/record.hpp"
+#include "core/shard.hpp"
 
 namespace sluice {
 
@@ -29,6 +30,8 @@ struct RunContext {
   bool database = false;    // the run uses PostgreSQL (the graph has a database node): keep state there
   std::int64_t as_of = 0;   // seconds since the epoch: "now" for sale windows and dated discounts
   bool allow_mass_delist = false;  // a full sync may delist more than the supplier's max_delist_ratio
+  Shard shard{};                   // this worker's share of the feed (--shard); 0/1: all of it
+  std::string group{};             // the name a sharded run's workers share (--group)
   // Set by the flow for its sink. budget_mark() is where the error budget stands as the batch being
   // written reaches the sink (the rows and rejects of every batch up to it). over_budget(mark, more)
   // says whether committing that batch, with `more` rejects of its own, would exceed the budget; a

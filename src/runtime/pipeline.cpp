@@ -14,6 +14,7 @@
 
 #include "clients/pg.hpp"
 #include "clients/pg_ledger.hpp"
+#include "clients/supplier_lock.hpp"
 #include "clients/pg_schema.hpp"
 #include "config/spec.hpp"
 #include "runtime/fingerprint.hpp"
@@ -143,6 +144,10 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
   ctx.db = options.db;
   ctx.dry_run = options.dry_run;
   ctx.allow_mass_delist = options.allow_mass_delist;
+  ctx.shard = options.shard;
+  ctx.group = options.group;
+  outcome.shard = options.shard;
+  outcome.group = options.group;
   ctx.database = plan.needs_database;
   ctx.as_of = plan.run.as_of.value_or(static_cast<std::int64_t>(std::time(nullptr)));
 
@@ -160,6 +165,13 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
 
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<SupplierLock> lock;
+  if (plan.needs_database && ctx.shard.active() && ctx.group.empty()) {
+    Diagnostics d;
+    d.add(Diagnostic{"--group", 0, 0, "",
+                     "a sharded run into the database needs the name its workers share: --group NAME or SLUICE_GROUP "
+                     "(a Slurm job array gives one)"});
+    throw StartupError(d);
+  }
   if (plan.needs_database) {
     const PgTimeouts timeouts = pg_timeouts(plan);
     try {
@@ -173,10 +185,14 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
         d.add(Diagnostic{"database", 0, 0, "", e.what()});
         throw StartupError(d);
       }
-      lock = std::make_unique<SupplierLock>(ctx.db, pipeline.supplier.name, timeouts);
+      lock = std::make_unique<SupplierLock>(ctx.db, pipeline.supplier.name, ctx.shard, timeouts);
       if (!lock->try_acquire(ConnectOptions{timeouts.connect, deadline, &interrupted, "sluice lock"}))
-        throw SupplierLocked("another run for supplier '" + pipeline.supplier.name +
-                             "' is in progress (it holds the supplier lock); not starting a second one");
+        throw SupplierLocked(
+            ctx.shard.active()
+                ? "another run for supplier '" + pipeline.supplier.name + "' shard " + ctx.shard.text() +
+                      ", or an unsharded one, is in progress (it holds the lock); not starting a second one"
+                : "another run for supplier '" + pipeline.supplier.name +
+                      "' is in progress (it holds the supplier lock); not starting a second one");
     } catch (const ConnectCancelled& e) {
       // Nothing ran and nothing was recorded: the run ends the way its stop asked for.
       outcome.code = interrupted ? ExitCode::interrupted : ExitCode::deadline;
@@ -188,7 +204,8 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     for (const auto& [k, v] : options.overrides) parts.push_back(k + "=" + v);
     ctx.run_id =
         ledger->start(RunStart{pipeline.supplier.name, pipeline.graph_doc->name(),
-                               options.input.empty() ? "-" : options.input, sha256_parts(parts), options.dry_run});
+                               options.input.empty() ? "-" : options.input, sha256_parts(parts), options.dry_run,
+                               ctx.group, ctx.shard});
     outcome.run_id = ctx.run_id;
   }
 
@@ -253,7 +270,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     outcome.code = ExitCode::failure;
   } else if (outcome.flow.stop == StopReason::error_budget) {
     outcome.error = "error budget exceeded: " + std::to_string(outcome.flow.rejected) + " of " +
-                    std::to_string(outcome.flow.read) + " rows rejected";
+                    std::to_string(outcome.flow.read - outcome.flow.other_shard) + " rows rejected";
     outcome.code = ExitCode::error_budget;
   } else if (outcome.flow.stop == StopReason::deadline) {
     outcome.error = "deadline exceeded";
@@ -288,6 +305,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     end.unchanged = f.sink.unchanged;
     end.relisted = f.sink.relisted;
     end.delisted = f.sync.applied ? f.sync.delisted : 0;
+    end.other_shard = f.other_shard;
     end.rejected = f.rejected;
     end.not_processed = f.not_processed;
     end.skipped = f.skipped;
@@ -325,7 +343,11 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
     out += buf;
   };
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  line("sluice run: supplier %s\n", pipeline.supplier.name.c_str());
+  if (o.shard.active())
+    line("sluice run: supplier %s, shard %s of group %s\n", pipeline.supplier.name.c_str(), o.shard.text().c_str(),
+         o.group.empty() ? "-" : o.group.c_str());
+  else
+    line("sluice run: supplier %s\n", pipeline.supplier.name.c_str());
   line("  %-14s %12llu\n", "read", u(f.read));
   if (f.sink.written || !(f.sink.inserted || f.sink.updated || f.sink.unchanged))
     line("  %-14s %12llu\n", "written", u(f.sink.written));
@@ -339,6 +361,9 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   line("  %-14s %12llu%s%s%s\n", "rejected", u(f.rejected), codes.empty() ? "" : "  (", codes.c_str(),
        codes.empty() ? "" : ")");
   if (f.skipped) line("  %-14s %12llu  (not products: image-only or parent rows)\n", "skipped", u(f.skipped));
+  if (f.other_shard)
+    line("  %-14s %12llu  (kept by the other workers of shard group %s)\n", "other shards", u(f.other_shard),
+         o.group.c_str());
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
   if (f.sync.full) {
     std::string detail = f.sync.refused ? "  (REFUSED: of " + std::to_string(f.sync.listed) + " listed; none were)"
@@ -355,6 +380,7 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   if (parts.empty()) parts = "written 0 + ";
   parts += "rejected " + std::to_string(f.rejected) + " + ";
   if (f.skipped) parts += "skipped " + std::to_string(f.skipped) + " + ";
+  if (f.other_shard) parts += "other shards " + std::to_string(f.other_shard) + " + ";
   line("  identity: read %llu %s %snot processed %llu: %s\n", u(f.read), f.identity_holds() ? "=" : "!=", parts.c_str(),
        u(f.not_processed), f.identity_holds() ? "holds" : "VIOLATED");
   line("  %-12s %-12s %12s %12s %10s %9s\n", "node", "type", "in", "out", "rejected", "busy s");
@@ -394,6 +420,7 @@ void log_summary(const RunOutcome& o, const Pipeline& pipeline) {
                                field("unchanged", f.sink.unchanged),
                                field("rejected", f.rejected),
                                field("skipped", f.skipped),
+                               field("other_shard", f.other_shard),
                                field("not_processed", f.not_processed),
                                field("delisted", f.sync.applied ? f.sync.delisted : 0),
                                field("relisted", f.sink.relisted),

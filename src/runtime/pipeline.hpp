@@ -47,6 +47,8 @@ struct RunOptions {
   std::string db{};  // connection string (--db / SLUICE_DB / PG* variables)
   bool dry_run = false;
   bool allow_mass_delist = false;  // a full sync may delist more than the supplier's max_delist_ratio
+  Shard shard{};                   // --shard: this worker's share of the feed
+  std::string group{};             // --group: the name a sharded run's workers share
   std::vector<std::pair<std::string, std::string>> overrides{};  // for the configuration fingerprint
   std::string report_path{};                                     // --report: JSON report of the run
   std::string metrics_path{};                                    // --metrics: Prometheus textfile
@@ -67,6 +69,8 @@ struct RunOutcome {
   std::int64_t run_id = 0;  // ledger id when the run used a database
   std::string rejects_path;
   std::map<std::string, std::uint64_t> rejects_by_code;
+  Shard shard{};       // this worker's share of the feed
+  std::string group;   // the name the workers of a sharded run share
 };
 
 // Runs the plan. StartupError escapes (a configuration problem found when opening the input or the

@@ -94,7 +94,8 @@ std::string render_report(const ReportContext& r) {
   field("accounting", "{\"read\": " + u(f.read) + ", \"written\": " + u(f.sink.written) +
                           ", \"inserted\": " + u(f.sink.inserted) + ", \"updated\": " + u(f.sink.updated) +
                           ", \"unchanged\": " + u(f.sink.unchanged) + ", \"rejected\": " + u(f.rejected) +
-                          ", \"skipped\": " + u(f.skipped) + ", \"not_processed\": " + u(f.not_processed) +
+                          ", \"skipped\": " + u(f.skipped) + ", \"other_shard\": " + u(f.other_shard) +
+                          ", \"not_processed\": " + u(f.not_processed) +
                           ", \"identity_holds\": " + (f.identity_holds() ? "true" : "false") + "}");
   std::string codes = "{";
   for (const auto& [code, n] : r.outcome.rejects_by_code)
@@ -117,6 +118,11 @@ std::string render_report(const ReportContext& r) {
   field("resources", "{\"wall_seconds\": " + num(secs) + ", \"cpu_user_seconds\": " + num(res.user) +
                          ", \"cpu_system_seconds\": " + num(res.system) + ", \"peak_rss_bytes\": " + u(res.peak_rss) +
                          ", \"threads\": " + std::to_string(f.threads) + "}");
+  field("shard", !r.outcome.shard.active()
+                     ? std::string("null")
+                     : "{\"index\": " + std::to_string(r.outcome.shard.index) + ", \"count\": " +
+                           std::to_string(r.outcome.shard.count) + ", \"group\": " +
+                           (r.outcome.group.empty() ? std::string("null") : str(r.outcome.group)) + "}");
   const SyncOutcome& sync = f.sync;
   field("sync", !sync.full ? std::string("null")
                            : "{\"applied\": " + std::string(sync.applied ? "true" : "false") +
@@ -149,6 +155,7 @@ std::string render_metrics(const ReportContext& r) {
                                                             {"unchanged", f.sink.unchanged},
                                                             {"rejected", f.rejected},
                                                             {"skipped", f.skipped},
+                                                            {"other_shard", f.other_shard},
                                                             {"not_processed", f.not_processed}};
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
   if (f.sync.full) {

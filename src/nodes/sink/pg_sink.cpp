@@ -86,6 +86,9 @@ class PgSink final : public SinkNode {
           target_.check(t);  // before the sessions, whose staging tables are made from the table
         }
         if (target_.delisted_at_column) {
+          if (ctx_.shard.active())
+            throw std::runtime_error("sync: full does not run sharded yet: every worker would delist the other "
+                                     "shards' products");
           sync_ = std::make_unique<FullSync>(target_, supplier_, ctx_.run_id);
           sync_outcome_.full = true;
           if (!atomic_) {
