@@ -88,11 +88,23 @@ ALTER TABLE sluice_run ADD COLUMN rows_delisted bigint NOT NULL DEFAULT 0,
   ADD COLUMN rows_relisted bigint NOT NULL DEFAULT 0;
 )sql";
 
-// One feed across several workers: a run group, each run's shard, and the rows other shards kept.
+// One feed across several workers: a run group, each run's shard, the rows other shards kept, and a
+// sharded full sync's state.
 const char* kShards = R"sql(
 ALTER TABLE sluice_run ADD COLUMN group_id text, ADD COLUMN shard integer, ADD COLUMN shard_count integer,
-  ADD COLUMN rows_other_shard bigint NOT NULL DEFAULT 0;
+  ADD COLUMN rows_other_shard bigint NOT NULL DEFAULT 0,
+  ADD COLUMN sync_ready boolean NOT NULL DEFAULT false, ADD COLUMN rows_seen bigint;
 CREATE INDEX sluice_run_group ON sluice_run (supplier, group_id) WHERE group_id IS NOT NULL;
+-- A sharded full sync's group that delisted: once, by the last of its workers to complete.
+CREATE TABLE sluice_group_sync (
+  supplier    text NOT NULL,
+  group_id    text NOT NULL,
+  shard_count integer NOT NULL,
+  run_id      bigint NOT NULL,
+  delisted    bigint NOT NULL,
+  synced_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (supplier, group_id)
+);
 )sql";
 
 }  // namespace

@@ -62,6 +62,8 @@ struct SyncOutcome {
   bool full = false;          // the supplier asked for a full sync
   bool applied = false;       // the run completed and delisted what it did not see (or found nothing to)
   bool refused = false;       // it would have delisted more than max_delist_ratio allows: nothing was
+  bool pending = false;       // a worker of a sharded run: the group delists once its last shard completes
+  std::uint32_t shards_ready = 0;  // a sharded run: its workers that completed, this one included
   std::uint64_t delisted = 0;  // products delisted (or, when refused, that would have been)
   std::uint64_t listed = 0;    // the supplier's listed products before delisting
 };

@@ -366,9 +366,15 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
          o.group.c_str());
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
   if (f.sync.full) {
-    std::string detail = f.sync.refused ? "  (REFUSED: of " + std::to_string(f.sync.listed) + " listed; none were)"
-                         : f.sync.applied ? "  (of " + std::to_string(f.sync.listed) + " listed, not in this feed)"
-                                          : std::string("  (the run did not complete: nothing was delisted)");
+    const std::string listed = std::to_string(f.sync.listed);
+    std::string detail =
+        f.sync.refused   ? "  (REFUSED: of " + listed + " listed; none were)"
+        : f.sync.pending ? "  (its group delists once all its shards complete: " +
+                               std::to_string(f.sync.shards_ready) + " of " + std::to_string(o.shard.count) + " have)"
+        : f.sync.applied ? (o.shard.active() ? "  (for the whole group, of " + listed + " listed, not in its feed)"
+                                             : "  (of " + listed + " listed, not in this feed)")
+        : o.shard.active() ? std::string("  (by this worker: its run did not complete, or the group had delisted)")
+                           : std::string("  (the run did not complete: nothing was delisted)");
     line("  %-14s %12llu%s\n", "delisted", u(f.sync.delisted), detail.c_str());
     line("  %-14s %12llu  (delisted before, in this feed again)\n", "relisted", u(f.sink.relisted));
   }

@@ -128,7 +128,9 @@ std::string render_report(const ReportContext& r) {
                            : "{\"applied\": " + std::string(sync.applied ? "true" : "false") +
                                  ", \"refused\": " + (sync.refused ? "true" : "false") +
                                  ", \"delisted\": " + u(sync.delisted) + ", \"relisted\": " + u(f.sink.relisted) +
-                                 ", \"listed\": " + u(sync.listed) + "}");
+                                 ", \"listed\": " + u(sync.listed) +
+                                 ", \"pending\": " + (sync.pending ? "true" : "false") +
+                                 ", \"shards_ready\": " + u(sync.shards_ready) + "}");
   std::string deadline = plan.run.deadline ? num(static_cast<double>(plan.run.deadline->count()) / 1000.0) : "null";
   field("settings",
         "{\"threads\": " + std::to_string(f.threads) + ", \"batch_size\": " + std::to_string(plan.run.batch_size) +

@@ -47,6 +47,32 @@ class PgShardTest : public PgTest {
     for (auto& p : pipelines) pipelines_.push_back(std::move(p));
     return out;
   }
+
+  // One worker on its own.
+  RunOutcome run_worker(const std::string& supplier, const std::string& input, Shard shard, const std::string& group,
+                        std::vector<std::pair<std::string, std::string>> sets = {}) {
+    Diagnostics diags;
+    auto p = load_pipeline(PipelineOptions{graph_, supplier, std::move(sets)}, diags);
+    EXPECT_TRUE(diags.empty()) << diags.format();
+    RunOptions o;
+    o.input = input;
+    o.rejects_path = dir_.file("rejects.ndjson");
+    o.db = db_;
+    o.shard = shard;
+    o.group = group;
+    o.allow_mass_delist = allow_mass_delist_;
+    pipelines_.push_back(std::move(p));
+    return run_pipeline(*pipelines_.back(), o);
+  }
+
+  std::int64_t delisted() { return scalar("SELECT count(*) FROM product WHERE delisted_at IS NOT NULL"); }
+  std::int64_t seen_tables() { return scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'sluice_seen_%'"); }
+
+  // Rows first..last-1 of the usual feed.
+  static std::vector<std::string> range(int first, int last) {
+    auto all = rows(last);
+    return {all.begin() + first, all.end()};
+  }
 };
 
 TEST_F(PgShardTest, FourWorkersStoreWhatOneRunStores) {
@@ -91,6 +117,88 @@ TEST_F(PgShardTest, FourWorkersStoreWhatOneRunStores) {
     EXPECT_EQ(w.flow.sink.inserted + w.flow.sink.updated, 0u);
   }
   EXPECT_EQ(table_digest("acme"), expected);
+}
+
+TEST_F(PgShardTest, AShardedFullSyncDelistsOnceWhenItsLastWorkerCompletes) {
+  std::string s = supplier_file("acme", "sync: full\n");
+  auto applied = [](const std::vector<RunOutcome>& ws) {
+    int n = 0;
+    for (const auto& w : ws) n += w.flow.sync.applied;
+    return n;
+  };
+  std::vector<RunOutcome> first = run_sharded(s, feed(rows(2000)), 4, "g1");
+  for (const auto& w : first) ASSERT_EQ(w.code, ExitCode::success) << w.error;
+  EXPECT_EQ(applied(first), 1);
+
+  // S0..S199 left the feed: one worker, the last, delists them for the group.
+  std::vector<RunOutcome> second = run_sharded(s, feed(range(200, 2000)), 4, "g2");
+  for (const auto& w : second) ASSERT_EQ(w.code, ExitCode::success) << w.error;
+  EXPECT_EQ(applied(second), 1);
+  for (const auto& w : second) {
+    if (w.flow.sync.applied) {
+      EXPECT_EQ(w.flow.sync.delisted, 200u);
+      EXPECT_EQ(w.flow.sync.listed, 2000u);
+      EXPECT_EQ(scalar("SELECT rows_delisted FROM sluice_run WHERE id = " + std::to_string(w.run_id)), 200);
+    } else {
+      EXPECT_TRUE(w.flow.sync.pending);
+      EXPECT_EQ(w.flow.sync.delisted, 0u);
+    }
+  }
+  EXPECT_EQ(delisted(), 200);
+  EXPECT_EQ(scalar("SELECT count(*) FROM product WHERE delisted_at IS NOT NULL AND sku IN "
+                   "(SELECT 'S' || i FROM generate_series(0, 199) i)"),
+            200);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sluice_group_sync WHERE group_id = 'g2' AND delisted = 200"), 1);
+  EXPECT_EQ(seen_tables(), 0);
+
+  // S200..S399 leave too; worker 3 stops at its deadline: the group waits and delists nothing...
+  std::string third = feed(range(400, 2000));
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    RunOutcome w = run_worker(s, third, Shard{i, 4}, "g3");
+    ASSERT_EQ(w.code, ExitCode::success) << w.error;
+    EXPECT_TRUE(w.flow.sync.pending);
+    EXPECT_EQ(w.flow.sync.shards_ready, i + 1);
+    EXPECT_NE(format_summary(w, *pipelines_.back()).find("its group delists once all its shards complete"),
+              std::string::npos);
+  }
+  RunOutcome cut = run_worker(s, third, Shard{3, 4}, "g3", {{"run.deadline", "1ms"}});
+  EXPECT_EQ(cut.code, ExitCode::deadline) << cut.error;
+  EXPECT_FALSE(cut.flow.sync.applied);
+  EXPECT_EQ(delisted(), 200);
+  EXPECT_EQ(seen_tables(), 3);  // the three ready workers' keys wait for the fourth
+  // ... until the worker is run again and completes.
+  RunOutcome rerun = run_worker(s, third, Shard{3, 4}, "g3");
+  ASSERT_EQ(rerun.code, ExitCode::success) << rerun.error;
+  EXPECT_TRUE(rerun.flow.sync.applied);
+  EXPECT_EQ(rerun.flow.sync.delisted, 200u);
+  EXPECT_EQ(delisted(), 400);
+  EXPECT_EQ(seen_tables(), 0);
+  // A worker run again after its group delisted changes nothing.
+  RunOutcome late = run_worker(s, third, Shard{1, 4}, "g3");
+  ASSERT_EQ(late.code, ExitCode::success) << late.error;
+  EXPECT_FALSE(late.flow.sync.applied);
+  EXPECT_FALSE(late.flow.sync.pending);
+  EXPECT_EQ(delisted(), 400);
+  EXPECT_EQ(seen_tables(), 0);
+}
+
+TEST_F(PgShardTest, AShardedGroupThatWouldDelistTooManyWaitsForAnAllowedRerun) {
+  std::string s = supplier_file("acme", "sync: full\n");
+  for (const auto& w : run_sharded(s, feed(rows(1000)), 2, "g1")) ASSERT_EQ(w.code, ExitCode::success) << w.error;
+  std::string half = feed(range(500, 1000));
+  RunOutcome a = run_worker(s, half, Shard{0, 2}, "g2");
+  ASSERT_EQ(a.code, ExitCode::success) << a.error;
+  RunOutcome b = run_worker(s, half, Shard{1, 2}, "g2");
+  EXPECT_EQ(b.code, ExitCode::delist_refused) << b.error;
+  EXPECT_TRUE(b.flow.sync.refused);
+  EXPECT_EQ(b.flow.sync.delisted, 500u);
+  EXPECT_EQ(delisted(), 0);
+  allow_mass_delist_ = true;
+  RunOutcome c = run_worker(s, half, Shard{1, 2}, "g2");
+  ASSERT_EQ(c.code, ExitCode::success) << c.error;
+  EXPECT_EQ(c.flow.sync.delisted, 500u);
+  EXPECT_EQ(delisted(), 500);
+  EXPECT_EQ(seen_tables(), 0);
 }
 
 TEST_F(PgShardTest, EachShardHasItsLockAndAnUnshardedRunExcludesThemAll) {

@@ -86,10 +86,7 @@ class PgSink final : public SinkNode {
           target_.check(t);  // before the sessions, whose staging tables are made from the table
         }
         if (target_.delisted_at_column) {
-          if (ctx_.shard.active())
-            throw std::runtime_error("sync: full does not run sharded yet: every worker would delist the other "
-                                     "shards' products");
-          sync_ = std::make_unique<FullSync>(target_, supplier_, ctx_.run_id);
+          sync_ = std::make_unique<FullSync>(target_, supplier_, ctx_.run_id, ctx_.group, ctx_.shard);
           sync_outcome_.full = true;
           if (!atomic_) {
             pqxx::work t{*c};
@@ -232,17 +229,14 @@ class PgSink final : public SinkNode {
     }
     // All or nothing: only a run that completed keeps what it wrote.
     PgConnection& c = writers_[0]->connection();
-    if (complete && ctx_.dry_run && sync_) {
+    if (complete && ctx_.dry_run && sync_ && !ctx_.shard.active()) {
       StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
-      sync_outcome_ = sync_->delist(*run_tx_, sync_limits());  // what it would do; rolled back below
+      sync_outcome_ = sync_->finish(*run_tx_, sync_limits());  // what it would do; rolled back below
     }
     if (complete && !ctx_.dry_run) {
       try {
         StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
-        if (sync_) {
-          sync_outcome_ = sync_->delist(*run_tx_, sync_limits());
-          sync_->drop(*run_tx_);
-        }
+        if (sync_) sync_outcome_ = sync_->finish(*run_tx_, sync_limits());
         record_counts(*run_tx_, staged_);
         run_tx_->commit();
         run_tx_.reset();
@@ -267,11 +261,12 @@ class PgSink final : public SinkNode {
  private:
   FullSync::Limits sync_limits() const { return {max_delist_ratio_, ctx_.allow_mass_delist, seen_recorded_}; }
 
-  // A run that completed delists what it did not see (a dry run only counts it); every run drops its
-  // table of seen keys. One that did not complete tries once: its sessions may be gone, and the next
+  // A run that completed delists what it did not see, or as a worker of a sharded run is ready for its
+  // group to (a dry run only counts it, unsharded; a sharded one takes no part in its group). One that
+  // did not complete drops its table of seen keys, trying once: its sessions may be gone, and the next
   // run drops what is left.
   void finish_sync(bool complete) {
-    if (!complete) {
+    if (!complete || (ctx_.dry_run && ctx_.shard.active())) {
       try {
         if (aborted_ || !writers_[0]->connected()) return;
         pqxx::work t{writers_[0]->connection(), "sluice_sync"};
@@ -285,7 +280,7 @@ class PgSink final : public SinkNode {
         0,
         [&](PgWriter& w) {
           pqxx::work t{w.connection(), "sluice_sync"};
-          sync_outcome_ = sync_->delist(t, sync_limits());
+          sync_outcome_ = sync_->finish(t, sync_limits());
           if (ctx_.dry_run) {
             t.abort();
             pqxx::work d{w.connection(), "sluice_sync"};
@@ -293,7 +288,6 @@ class PgSink final : public SinkNode {
             d.commit();
             return;
           }
-          sync_->drop(t);
           t.commit();
         },
         [] {});

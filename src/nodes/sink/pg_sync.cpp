@@ -2,13 +2,19 @@
 #include "nodes/sink/pg_sync.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "clients/pg_copy.hpp"
 
 namespace sluice {
 
-FullSync::FullSync(const Target& target, std::string supplier, std::int64_t run_id)
-    : target_(target), supplier_(std::move(supplier)), run_id_(run_id), table_("sluice_seen_" + std::to_string(run_id)) {
+FullSync::FullSync(const Target& target, std::string supplier, std::int64_t run_id, std::string group, Shard shard)
+    : target_(target),
+      supplier_(std::move(supplier)),
+      run_id_(run_id),
+      group_(std::move(group)),
+      shard_(shard),
+      table_("sluice_seen_" + std::to_string(run_id)) {
   if (!target.delisted_at_column || !target.delisted_run_column)
     throw std::logic_error("a full sync needs the target's delisted columns");
   for (std::size_t k : target.key) {
@@ -19,13 +25,21 @@ FullSync::FullSync(const Target& target, std::string supplier, std::int64_t run_
 }
 
 void FullSync::create(pqxx::transaction_base& t) {
-  // A run of this supplier that died kept its table; so may a run of another supplier that has
-  // ended since (its status is no longer 'running'). Runs still in progress keep theirs.
+  // Another run's table goes when that run ended without completing; when it died (it was running,
+  // and this run holds the lock that run held); when it is a ready worker's whose group has delisted,
+  // or whose shard this run replaces, or of an older group of this supplier. Workers of a group still
+  // running, and ready ones waiting for their group, keep theirs.
   auto left = t.exec_params(
       "SELECT c.oid::regclass::text FROM pg_class c JOIN sluice_run r ON r.id = substring(c.relname FROM 13)::bigint "
-      "WHERE c.relname ~ '^sluice_seen_[0-9]{1,18}$' AND c.relkind = 'r' AND r.id <> $1 AND "
-      "(r.status <> 'running' OR r.supplier = $2)",
-      run_id_, supplier_);
+      "WHERE c.relname ~ '^sluice_seen_[0-9]{1,18}$' AND c.relkind = 'r' AND r.id <> $1 AND ("
+      "(r.status <> 'running' AND NOT r.sync_ready) "
+      "OR (r.status = 'running' AND r.supplier = $2 AND ($4 = 0 OR (r.shard = $3 AND r.shard_count = $4))) "
+      "OR (r.sync_ready AND (r.group_id IS NULL OR EXISTS (SELECT 1 FROM sluice_group_sync g WHERE g.supplier = "
+      "r.supplier AND g.group_id = r.group_id))) "
+      "OR (r.sync_ready AND r.supplier = $2 AND (r.group_id IS DISTINCT FROM nullif($5, '') OR (r.shard = $3 AND "
+      "r.shard_count = $4))))",
+      run_id_, supplier_, static_cast<std::int32_t>(shard_.index),
+      static_cast<std::int32_t>(shard_.active() ? shard_.count : 0), group_);
   for (const auto& row : left) t.exec0("DROP TABLE IF EXISTS " + row[0].as<std::string>());
   t.exec0("DROP TABLE IF EXISTS " + table_);
   t.exec0("CREATE UNLOGGED TABLE " + table_ + " AS SELECT " + key_columns_ + " FROM " + target_.table_sql +
@@ -60,13 +74,67 @@ void FullSync::record(pqxx::transaction_base& t, const EncodedRows& rows, const 
   copy.complete();
 }
 
-SyncOutcome FullSync::delist(pqxx::dbtransaction& t, const Limits& limits) {
+SyncOutcome FullSync::finish(pqxx::dbtransaction& t, const Limits& limits) {
+  if (shard_.active()) return finish_group(t, limits);
+  SyncOutcome out = delist(t, limits, limits.recorded);
+  drop(t);
+  return out;
+}
+
+SyncOutcome FullSync::finish_group(pqxx::dbtransaction& t, const Limits& limits) {
+  SyncOutcome out;
+  out.full = true;
+  out.pending = true;
+  // One worker at a time: the last to be ready sees all the others ready, and delists once.
+  t.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                 "sluice:" + supplier_ + ":group " + group_);
+  t.exec_params0("UPDATE sluice_run SET sync_ready = true, rows_seen = $2 WHERE id = $1", run_id_,
+                 static_cast<std::int64_t>(limits.recorded));
+  if (!t.exec_params("SELECT 1 FROM sluice_group_sync WHERE supplier = $1 AND group_id = $2", supplier_, group_)
+           .empty()) {
+    // A worker rerun after its group delisted: the group's delisting stands.
+    out.pending = false;
+    drop(t);
+    return out;
+  }
+  // The latest ready run of each shard.
+  auto ready = t.exec_params(
+      "SELECT DISTINCT ON (shard) id, rows_seen FROM sluice_run WHERE supplier = $1 AND group_id = $2 AND "
+      "shard_count = $3 AND sync_ready ORDER BY shard, id DESC",
+      supplier_, group_, static_cast<std::int32_t>(shard_.count));
+  out.shards_ready = static_cast<std::uint32_t>(ready.size());
+  if (ready.size() < shard_.count) return out;
+  // All there: their keys join this run's, and one statement delists what none of them saw.
+  std::uint64_t recorded = 0;
+  std::vector<std::string> tables;
+  for (const auto& r : ready) {
+    recorded += r[1].as<std::uint64_t>();
+    std::string table = "sluice_seen_" + r[0].as<std::string>();
+    if (table == table_) continue;
+    if (t.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>())
+      throw std::runtime_error("the keys worker run " + r[0].as<std::string>() + " of group " + group_ +
+                               " saw are gone (" + table + "): nothing was delisted; rerun that shard");
+    t.exec0("INSERT INTO " + table_ + " SELECT * FROM " + table);
+    tables.push_back(table);
+  }
+  out = delist(t, limits, recorded);
+  out.shards_ready = shard_.count;
+  if (out.refused) return out;  // the tables stay: a worker rerun with --allow-mass-delist delists
+  t.exec_params0(
+      "INSERT INTO sluice_group_sync (supplier, group_id, shard_count, run_id, delisted) VALUES ($1, $2, $3, $4, $5)",
+      supplier_, group_, static_cast<std::int32_t>(shard_.count), run_id_, static_cast<std::int64_t>(out.delisted));
+  for (const auto& table : tables) t.exec0("DROP TABLE IF EXISTS " + table);
+  drop(t);
+  return out;
+}
+
+SyncOutcome FullSync::delist(pqxx::dbtransaction& t, const Limits& limits, std::uint64_t recorded) {
   SyncOutcome out;
   out.full = true;
   auto have = t.exec1("SELECT count(*) FROM " + table_)[0].as<std::uint64_t>();
-  if (have < limits.recorded)
+  if (have < recorded)
     throw std::runtime_error("the keys this run saw are not all in " + table_ + " (" + std::to_string(have) + " of " +
-                             std::to_string(limits.recorded) +
+                             std::to_string(recorded) +
                              "; the server restarted?): nothing was delisted, the next run will");
   // Fresh statistics: the planner otherwise knows nothing of the new table and may scan it per row.
   t.exec0("ANALYZE " + table_);
