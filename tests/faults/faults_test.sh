@@ -190,4 +190,37 @@ run_full -i truncated.csv --allow-mass-delist 2>allowed.err
 check "sync: full, --allow-mass-delist: exit 0" test $? -eq 0
 check "sync: full, --allow-mass-delist: delisted" test "$(delisted)" -gt 50000
 
+# --- 5. Four workers of one feed, one killed and run again ----------------------------------------
+shard_run() {  # shard_run SUPPLIER FEED SHARD GROUP
+  "$SLUICE" run "$graph" -s "$1" -i "$2" --shard "$3/4" --group "$4" --rejects "rejects-shard$3.ndjson" \
+    --progress never 2>"shard$3.err"
+}
+kill_shard_3() {  # kill_shard_3 SUPPLIER FEED GROUP: workers 0-2 run while worker 3 is killed early
+  for i in 0 1 2; do shard_run "$1" "$2" "$i" "$3" & done
+  "$SLUICE" run "$graph" -s "$1" -i "$2" --shard 3/4 --group "$3" --rejects rejects-shard3.ndjson \
+    --progress never 2>killed-shard.err &
+  local victim=$!  # sluice itself
+  sleep 0.4
+  kill -9 "$victim" 2>/dev/null
+  wait
+}
+fresh acme
+kill_shard_3 "$acme" big.csv k1
+shard_run "$acme" big.csv 3 k1
+check "four workers, one killed, rerun: exit 0" test $? -eq 0
+check "four workers, one killed, rerun: same table as a clean run" test "$(dump acme)" = "$reference"
+check "four workers: sluice runs shows the group done" sh -c "'$SLUICE' runs | grep -q ' 4/4 '"
+# With sync: full, the group delists once its killed worker has been run again.
+run_full -i big.csv 2>relist.err
+kill_shard_3 acme-full.yaml most.csv k2
+now=$(delisted)
+check "sharded sync: full with a worker killed: nothing or all of it delisted ($now)" \
+  test "$now" -eq 0 -o "$now" -eq "$expected"
+shard_run acme-full.yaml most.csv 3 k2
+check "sharded sync: full, the killed worker rerun: exit 0" test $? -eq 0
+check "sharded sync: full, the killed worker rerun: the same products delisted as one run" \
+  test "$(delisted)" -eq "$expected"
+check "sharded sync: full: no table of seen keys is left" \
+  test "$(sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'sluice_seen_%'")" -eq 0
+
 finish_checks

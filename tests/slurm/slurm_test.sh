@@ -51,19 +51,23 @@ done
 work=$(mktemp -d /tmp/sluice-slurm.XXXXXX)
 chmod 755 "$work"  # munged (user munge) and PostgreSQL (user postgres) reach their folders inside
 pgdir=$work/pg
-pids=()
-jobs_submitted=()
+munged_pid=
+slurmctld_pid=
+slurmd_pid=
+waiting=  # a sbatch --wait in progress
 cleanup() {
-  if [ "${#jobs_submitted[@]}" -gt 0 ] && [ -n "${SLURM_CONF:-}" ]; then
-    scancel "${jobs_submitted[@]}" 2>/dev/null
+  [ -n "$waiting" ] && kill "$waiting" 2>/dev/null
+  if [ -n "$slurmctld_pid" ] && kill -0 "$slurmctld_pid" 2>/dev/null; then
+    # Only this test's jobs are known to this cluster.
+    squeue -h -o %A 2>/dev/null | sort -u | xargs -r scancel 2>/dev/null
     for _ in $(seq 1 30); do
-      [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
+      [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break
       sleep 1
     done
   fi
-  local i
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do  # slurmd, then slurmctld, then munged
-    kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null
+  local pid
+  for pid in "$slurmd_pid" "$slurmctld_pid" "$munged_pid"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
   "$src/scripts/pg" destroy "$pgdir" >/dev/null 2>&1
   rm -rf "$work"
@@ -87,10 +91,12 @@ chown munge: munge
 chmod 755 munge  # munged wants the socket's folder readable and searchable by all
 setpriv --reuid=munge --regid=munge --init-groups mungekey --create --keyfile="$work/munge/munge.key" ||
   fail_setup "cannot create a munge key"
-setpriv --reuid=munge --regid=munge --init-groups munged --foreground --socket="$work/munge/socket" \
+# The daemons run in sessions of their own (setsid), so that a Ctrl-C reaches this script, whose
+# cleanup cancels the jobs before it stops them.
+setsid setpriv --reuid=munge --regid=munge --init-groups munged --foreground --socket="$work/munge/socket" \
   --key-file="$work/munge/munge.key" --pid-file="$work/munge/munged.pid" --seed-file="$work/munge/seed" \
   --log-file="$work/munge/munged.log" >munged.out 2>&1 &
-pids+=($!)
+munged_pid=$!
 for _ in $(seq 1 50); do [ -S munge/socket ] && break; sleep 0.1; done
 munge -S "$work/munge/socket" -n | unmunge -S "$work/munge/socket" >/dev/null 2>&1 ||
   fail_setup "munged does not answer" munged.out munge/munged.log
@@ -136,10 +142,10 @@ MinJobAge=3600
 NodeName=$node NodeAddr=127.0.0.1 CPUs=2 RealMemory=${memory:-2048} State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
-slurmctld -D -c -f "$SLURM_CONF" >slurmctld.out 2>&1 &
-pids+=($!)
-slurmd -D -N "$node" -f "$SLURM_CONF" >slurmd.out 2>&1 &
-pids+=($!)
+setsid slurmctld -D -c -f "$SLURM_CONF" >slurmctld.out 2>&1 &
+slurmctld_pid=$!
+setsid slurmd -D -N "$node" -f "$SLURM_CONF" >slurmd.out 2>&1 &
+slurmd_pid=$!
 state=
 for _ in $(seq 1 60); do
   state=$(sinfo -h -N -o %T 2>/dev/null)
@@ -158,13 +164,14 @@ all_zero='0 0:0
 2 0:0
 3 0:0'
 submit() {  # submit NAME SBATCH-ARGS...: waits for the job; its id goes to NAME.id, sbatch's status is returned
-  local name=$1
+  local name=$1 rc
   shift
-  timeout 900 sbatch --wait --parsable --chdir="$work" "$@" >"$name.id" 2>"$name.err"
-  local rc=$?
-  local id
-  id=$(head -n 1 "$name.id")
-  [ -n "$id" ] && jobs_submitted+=("$id")
+  # In the background: a signal to this script runs its trap at once instead of after the job.
+  timeout 900 sbatch --wait --parsable --chdir="$work" "$@" >"$name.id" 2>"$name.err" &
+  waiting=$!
+  wait "$waiting"
+  rc=$?
+  waiting=
   return $rc
 }
 
