@@ -247,6 +247,17 @@ int main(int argc, char** argv) {
       return to_int(ExitCode::usage);
     }
     run_options.shard = *shard;
+    // Workers on one file system must not share the graph's rejects file: each gets its own.
+    if (rejects_path.empty() && shard->active() && run_options.rejects_path != "-") {
+      std::string& p = run_options.rejects_path;
+      const std::string tag = ".shard-" + std::to_string(shard->index) + "-of-" + std::to_string(shard->count);
+      auto ext = p.rfind('.');
+      auto slash = p.rfind('/');
+      if (ext == std::string::npos || (slash != std::string::npos && ext < slash) || ext == slash + 1)
+        p += tag;
+      else
+        p.insert(ext, tag);
+    }
   }
   if (group.empty())
     if (const char* e = std::getenv("SLUICE_GROUP")) group = e;

@@ -64,14 +64,14 @@ std::int64_t Ledger::start(const RunStart& run) {
   return with_retry([&] {
     pqxx::work t{*conn_};
     // The caller holds the supplier lock, so a run still marked running died without finishing: any
-    // run of the supplier for an unsharded run (its lock excludes every worker), the runs of the same
-    // shard for a worker of a sharded one.
+    // run of the supplier for an unsharded run (its lock excludes every worker); for a worker of a
+    // sharded run, the unsharded runs (whose lock excludes its own) and the runs of its shard.
     const bool sharded = run.shard.active();
     const auto index = static_cast<std::int32_t>(run.shard.index), count = static_cast<std::int32_t>(run.shard.count);
     t.exec_params(
         "UPDATE sluice_run SET status = 'abandoned', finished_at = now(), "
         "error = 'the process ended without recording an outcome' WHERE supplier = $1 AND status = 'running' "
-        "AND (NOT $2 OR (shard = $3 AND shard_count = $4))",
+        "AND (NOT $2 OR shard IS NULL OR (shard = $3 AND shard_count = $4))",
         run.supplier, sharded, index, count);
     auto id = t.exec_params1(
                    "INSERT INTO sluice_run (supplier, graph, input, config_sha256, dry_run, group_id, shard, "

@@ -24,6 +24,24 @@ check "written + rejected = read" test $((written + rejected)) -eq 5000
 check "some rows were rejected" test "$rejected" -gt 0
 check "no partial files left" test -z "$(find out -name '*.partial')"
 
+# Three workers of a sharded run, each writing its own output: together they give one run's rows,
+# and each has its own rejects file named after its shard.
+for i in 0 1 2; do
+  "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv \
+    --set "nodes.out.path=shard$i.ndjson" --set "run.rejects=sharded/rejects.ndjson" --shard "$i/3" 2>"shard$i.err"
+  check "shard $i/3: exit 0" test $? -eq 0
+  check "shard $i/3: its identity holds" contains "shard$i.err" ": holds"
+  check "shard $i/3: its own rejects file" test -f "sharded/rejects.shard-$i-of-3.ndjson"
+done
+check "three shards: no shared rejects file" test ! -e sharded/rejects.ndjson
+check "three shards write what one run writes" test "$(cat shard0.ndjson shard1.ndjson shard2.ndjson | sort | md5sum)" = \
+  "$(sort out/products.ndjson | md5sum)"
+check "three shards reject what one run rejects" test "$(cat sharded/rejects.shard-*.ndjson | wc -l)" -eq "$rejected"
+"$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i feed.csv --shard 3/3 \
+  2>badshard.err
+check "--shard 3/3: exit 2" test $? -eq 2
+check "--shard 3/3: says shards are numbered from 0" contains badshard.err "numbered from 0"
+
 # Standard input works as a feed.
 "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i - \
   --set nodes.out.path=stdin.ndjson --rejects stdin_rejects.ndjson <feed.csv 2>/dev/null

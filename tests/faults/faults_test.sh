@@ -205,6 +205,11 @@ kill_shard_3() {  # kill_shard_3 SUPPLIER FEED GROUP: workers 0-2 run while work
   wait
 }
 fresh acme
+for i in 0 1 2 3; do shard_run "$acme" big.csv "$i" k0 & done
+wait
+check "four workers at once: the same table as one run" test "$(dump acme)" = "$reference"
+check "four workers at once: every identity holds" test "$(grep -l ': holds' shard[0-3].err | wc -l)" -eq 4
+fresh acme
 kill_shard_3 "$acme" big.csv k1
 shard_run "$acme" big.csv 3 k1
 check "four workers, one killed, rerun: exit 0" test $? -eq 0
