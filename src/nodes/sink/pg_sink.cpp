@@ -231,12 +231,16 @@ class PgSink final : public SinkNode {
     PgConnection& c = writers_[0]->connection();
     if (complete && ctx_.dry_run && sync_ && !ctx_.shard.active()) {
       StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
+      sync_->send(*run_tx_);
       sync_outcome_ = sync_->finish(*run_tx_, sync_limits());  // what it would do; rolled back below
     }
     if (complete && !ctx_.dry_run) {
       try {
         StatementTimer timer(c, statement_timeout_ + std::chrono::seconds(5));
-        if (sync_) sync_outcome_ = sync_->finish(*run_tx_, sync_limits());
+        if (sync_) {
+          sync_->send(*run_tx_);
+          sync_outcome_ = sync_->finish(*run_tx_, sync_limits());
+        }
         record_counts(*run_tx_, staged_);
         run_tx_->commit();
         run_tx_.reset();
@@ -259,7 +263,10 @@ class PgSink final : public SinkNode {
   SyncOutcome sync() const override { return sync_outcome_; }
 
  private:
-  FullSync::Limits sync_limits() const { return {max_delist_ratio_, ctx_.allow_mass_delist, seen_recorded_}; }
+  // The keys not sent yet go in the transaction that delists.
+  FullSync::Limits sync_limits() const {
+    return {max_delist_ratio_, ctx_.allow_mass_delist, seen_recorded_ + sync_->waiting()};
+  }
 
   // A run that completed delists what it did not see, or as a worker of a sharded run is ready for its
   // group to (a dry run only counts it, unsharded; a sharded one takes no part in its group). One that
@@ -280,6 +287,7 @@ class PgSink final : public SinkNode {
         0,
         [&](PgWriter& w) {
           pqxx::work t{w.connection(), "sluice_sync"};
+          sync_->send(t);
           sync_outcome_ = sync_->finish(t, sync_limits());
           if (ctx_.dry_run) {
             t.abort();
@@ -315,18 +323,24 @@ class PgSink final : public SinkNode {
         ctx_.run_id, i(c.inserted), i(c.updated), i(c.unchanged), i(c.relisted));
   }
 
-  // After the batch's parts, on the first session: the keys it saw (a full sync), and the count of the
-  // rows the snapshot found unchanged, which needed no statement. False if the batch is over the budget.
+  // After the batch's parts, on the first session: the count of the rows the snapshot found unchanged,
+  // which needed no statement, and (a full sync) the keys it saw, sent a few MiB at a time. False if
+  // the batch is over the budget.
   bool finish_batch(Job& job) {
     const bool count = !atomic_ && ctx_.run_id != 0 && job.unchanged > 0;
     if (!sync_ && !count) return true;
+    if (sync_) sync_->add(job.rows, job.seen);
+    const bool send = sync_ && sync_->full();
     if (atomic_) {
-      StatementTimer timer(writers_[0]->connection(), statement_timeout_ + std::chrono::seconds(5));
-      sync_->record(*run_tx_, job.rows, job.seen);
-      seen_recorded_ += job.seen.size();
+      if (send) {
+        StatementTimer timer(writers_[0]->connection(), statement_timeout_ + std::chrono::seconds(5));
+        sync_->send(*run_tx_);
+        seen_recorded_ += sync_->sent();
+      }
       return true;
     }
     if (over_budget(job, 0)) return false;
+    if (!count && !send) return true;
     WriteCounts c;
     c.unchanged = job.unchanged;
     with_retries(
@@ -334,12 +348,12 @@ class PgSink final : public SinkNode {
         [&](PgWriter& w) {
           // The keys commit even in a dry run: they are not data, and the end of the run drops them.
           pqxx::work t{w.connection(), "sluice_counts"};
-          if (sync_) sync_->record(t, job.rows, job.seen);
+          if (send) sync_->send(t);
           if (count && !ctx_.dry_run) record_counts(t, c);
           t.commit();
         },
         [] {});
-    if (sync_) seen_recorded_ += job.seen.size();
+    if (send) seen_recorded_ += sync_->sent();
     return true;
   }
 

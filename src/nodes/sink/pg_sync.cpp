@@ -2,6 +2,7 @@
 #include "nodes/sink/pg_sync.hpp"
 
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "clients/pg_copy.hpp"
@@ -50,9 +51,8 @@ void FullSync::drop(pqxx::transaction_base& t) {
   t.exec0("DROP TABLE IF EXISTS " + table_);
 }
 
-void FullSync::record(pqxx::transaction_base& t, const EncodedRows& rows, const RowRefs& seen) {
-  if (seen.empty()) return;
-  buffer_.clear();
+void FullSync::add(const EncodedRows& rows, const RowRefs& seen) {
+  pending_ += seen.size();
   for (const EncodedRow* r : seen) {
     // The key columns of the row's COPY line: a tab inside a value is escaped, so tabs split columns.
     std::string_view line = rows.line(*r);
@@ -67,11 +67,21 @@ void FullSync::record(pqxx::transaction_base& t, const EncodedRows& rows, const 
     }
     buffer_.push_back('\n');
   }
+}
+
+void FullSync::send(pqxx::transaction_base& t) {
+  if (buffer_.empty()) return;
   std::vector<std::string> columns;
   for (std::size_t k : target_.key) columns.push_back(quote_identifier(target_.columns[k].name));
   CopyIn copy{t, table_, columns};
   copy.send(buffer_);
   copy.complete();
+}
+
+std::uint64_t FullSync::sent() {
+  buffer_.clear();
+  if (buffer_.capacity() > 2 * kSendBytes) buffer_.shrink_to_fit();
+  return std::exchange(pending_, 0);
 }
 
 SyncOutcome FullSync::finish(pqxx::dbtransaction& t, const Limits& limits) {

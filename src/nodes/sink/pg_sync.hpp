@@ -33,13 +33,21 @@ class FullSync {
   void create(pqxx::transaction_base& t);
   void drop(pqxx::transaction_base& t);
 
-  // Adds the keys of these rows (the COPY text of their key columns).
-  void record(pqxx::transaction_base& t, const EncodedRows& rows, const RowRefs& seen);
+  // Keeps the keys of these rows (the COPY text of their key columns) until send() COPYs them, in
+  // pieces of about kSendBytes: a COPY per batch would cost more than the batch on an unchanged rerun.
+  static constexpr std::size_t kSendBytes = 1 << 20;
+  void add(const EncodedRows& rows, const RowRefs& seen);
+  bool full() const { return buffer_.size() >= kSendBytes; }
+  std::uint64_t waiting() const { return pending_; }
+  // COPYs the keys kept so far in t; sent() forgets them once t committed and says how many there were.
+  // A transaction tried again sends them again.
+  void send(pqxx::transaction_base& t);
+  std::uint64_t sent();
 
   struct Limits {
     Decimal max_ratio;
     bool allow_mass = false;
-    std::uint64_t recorded = 0;  // keys record() added in transactions that committed
+    std::uint64_t recorded = 0;  // keys sent in committed transactions and in the one that delists
   };
   // At the end of a run that completed, in t: delists the supplier's listed rows whose key was not
   // seen, counts it in the run's ledger row and drops the table. Refused (nothing changes) when that
@@ -60,7 +68,8 @@ class FullSync {
   std::string group_;
   Shard shard_;
   std::string table_, key_columns_, match_;
-  std::string buffer_;
+  std::string buffer_;        // keys not sent yet, as COPY lines
+  std::uint64_t pending_ = 0;  // how many
 };
 
 }  // namespace sluice
