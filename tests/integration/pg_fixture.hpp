@@ -109,16 +109,23 @@ pricing:
 
   RunOutcome run(const std::string& supplier, const std::string& input, bool dry_run = false,
                  std::vector<std::pair<std::string, std::string>> sets = {}) {
+    return run_with(supplier, input, std::move(sets), [dry_run](RunOptions& o) { o.dry_run = dry_run; });
+  }
+
+  // A run whose options `adjust` changes (a shard, say).
+  RunOutcome run_with(const std::string& supplier, const std::string& input,
+                      std::vector<std::pair<std::string, std::string>> sets,
+                      const std::function<void(RunOptions&)>& adjust) {
     Diagnostics diags;
-    auto p = load_pipeline(PipelineOptions{graph_, supplier, sets}, diags);
+    auto p = load_pipeline(PipelineOptions{graph_, supplier, std::move(sets)}, diags);
     EXPECT_TRUE(diags.empty()) << diags.format();
     if (!p->plan) throw std::runtime_error("no plan");
     RunOptions o;
     o.input = input;
     o.rejects_path = dir_.file("rejects.ndjson");
     o.db = db_;
-    o.dry_run = dry_run;
     o.allow_mass_delist = allow_mass_delist_;
+    adjust(o);
     pipelines_.push_back(std::move(p));
     return run_pipeline(*pipelines_.back(), o);
   }

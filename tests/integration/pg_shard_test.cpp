@@ -51,18 +51,10 @@ class PgShardTest : public PgTest {
   // One worker on its own.
   RunOutcome run_worker(const std::string& supplier, const std::string& input, Shard shard, const std::string& group,
                         std::vector<std::pair<std::string, std::string>> sets = {}) {
-    Diagnostics diags;
-    auto p = load_pipeline(PipelineOptions{graph_, supplier, std::move(sets)}, diags);
-    EXPECT_TRUE(diags.empty()) << diags.format();
-    RunOptions o;
-    o.input = input;
-    o.rejects_path = dir_.file("rejects.ndjson");
-    o.db = db_;
-    o.shard = shard;
-    o.group = group;
-    o.allow_mass_delist = allow_mass_delist_;
-    pipelines_.push_back(std::move(p));
-    return run_pipeline(*pipelines_.back(), o);
+    return run_with(supplier, input, std::move(sets), [&](RunOptions& o) {
+      o.shard = shard;
+      o.group = group;
+    });
   }
 
   std::int64_t delisted() { return scalar("SELECT count(*) FROM product WHERE delisted_at IS NOT NULL"); }
