@@ -227,8 +227,10 @@ echo '{"previous":"export"}' >term.ndjson
 "$SLUICE" run "$src/graphs/products_to_file.yaml" -s "$src/config/suppliers/acme.yaml" -i slow.fifo \
   --set nodes.out.path=term.ndjson --rejects term_rejects.ndjson --report term.json --progress never 2>term.err &
 pid=$!
-for _ in $(seq 1 100); do grep -q "run started" term.err 2>/dev/null && break; sleep 0.1; done
-sleep 0.5
+# Once rows reach the output (its .partial file exists), so that some are in flight when the signal
+# comes, however slow the build (ThreadSanitizer).
+for _ in $(seq 1 300); do [ -e term.ndjson.partial ] && break; sleep 0.1; done
+sleep 0.2
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
