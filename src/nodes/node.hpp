@@ -66,6 +66,8 @@ struct SyncOutcome {
   std::uint32_t shards_ready = 0;  // a sharded run: its workers that completed, this one included
   std::uint64_t delisted = 0;  // products delisted (or, when refused, that would have been)
   std::uint64_t listed = 0;    // the supplier's listed products before delisting
+  // What the run changed: `delisted` counts what it would have delisted too when refused.
+  std::uint64_t delisted_now() const { return applied ? delisted : 0; }
 };
 
 // A problem found when a node opens (a missing column, an unreadable file): reported like a

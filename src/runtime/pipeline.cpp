@@ -304,7 +304,7 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     end.updated = f.sink.updated;
     end.unchanged = f.sink.unchanged;
     end.relisted = f.sink.relisted;
-    end.delisted = f.sync.applied ? f.sync.delisted : 0;
+    end.delisted = f.sync.delisted_now();
     end.other_shard = f.other_shard;
     end.rejected = f.rejected;
     end.not_processed = f.not_processed;
@@ -428,7 +428,7 @@ void log_summary(const RunOutcome& o, const Pipeline& pipeline) {
                                field("skipped", f.skipped),
                                field("other_shard", f.other_shard),
                                field("not_processed", f.not_processed),
-                               field("delisted", f.sync.applied ? f.sync.delisted : 0),
+                               field("delisted", f.sync.delisted_now()),
                                field("relisted", f.sink.relisted),
                                {"identity_holds", f.identity_holds() ? "true" : "false", true},
                                {"wall_seconds", std::to_string(f.wall.count()), true}};

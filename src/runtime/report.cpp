@@ -162,7 +162,7 @@ std::string render_metrics(const ReportContext& r) {
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
   if (f.sync.full) {
     help("sluice_run_products", "Products a full-feed sync delisted or listed again in the last run.", "gauge");
-    m += "sluice_run_products{" + sup + ",change=\"delisted\"} " + u(f.sync.applied ? f.sync.delisted : 0) + "\n";
+    m += "sluice_run_products{" + sup + ",change=\"delisted\"} " + u(f.sync.delisted_now()) + "\n";
     m += "sluice_run_products{" + sup + ",change=\"relisted\"} " + u(f.sink.relisted) + "\n";
     help("sluice_run_delist_refused", "1 if the last run's full sync would have delisted too many products.", "gauge");
     m += "sluice_run_delist_refused{" + sup + "} " + (f.sync.refused ? "1" : "0") + "\n";

@@ -21,6 +21,7 @@ FullSync::FullSync(const Target& target, std::string supplier, std::int64_t run_
   for (std::size_t k : target.key) {
     const std::string q = quote_identifier(target.columns[k].name);
     key_columns_ += (key_columns_.empty() ? "" : ", ") + q;
+    copy_columns_.push_back(q);
     match_ += (match_.empty() ? "" : " AND ") + ("s." + q + " = p." + q);
   }
 }
@@ -71,9 +72,7 @@ void FullSync::add(const EncodedRows& rows, const RowRefs& seen) {
 
 void FullSync::send(pqxx::transaction_base& t) {
   if (buffer_.empty()) return;
-  std::vector<std::string> columns;
-  for (std::size_t k : target_.key) columns.push_back(quote_identifier(target_.columns[k].name));
-  CopyIn copy{t, table_, columns};
+  CopyIn copy{t, table_, copy_columns_};
   copy.send(buffer_);
   copy.complete();
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -68,6 +69,7 @@ class FullSync {
   std::string group_;
   Shard shard_;
   std::string table_, key_columns_, match_;
+  std::vector<std::string> copy_columns_;  // the key columns, quoted, for the COPY into table_
   std::string buffer_;        // keys not sent yet, as COPY lines
   std::uint64_t pending_ = 0;  // how many
 };
