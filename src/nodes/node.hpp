@@ -14,6 +14,7 @@
 #include "config/diagnostics.hpp"
 #include "core/record.hpp"
 #include "core/shard.hpp"
+#include "nodes/url_health.hpp"
 
 namespace sluice {
 
@@ -168,6 +169,8 @@ class SinkNode {
   virtual WriteCounts close(bool complete) = 0;
   // After close(): what a full-feed sync did.
   virtual SyncOutcome sync() const { return {}; }
+  // After close(): what a sink that keeps URL check history found changed since the previous checks.
+  virtual HealthChanges health_changes() const { return {}; }
 };
 
 using NodeBody = std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>,
