@@ -94,8 +94,10 @@ int main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "import a feed");
   run->add_option("graph", graph_path, "graph file (graphs/*.yaml)")->required();
-  run->add_option("--supplier,-s", supplier_path, "supplier file (config/suppliers/*.yaml)")->required();
-  run->add_option("--input,-i", input, "feed file, or - for standard input")->required();
+  run->add_option("--supplier,-s", supplier_path,
+                  "supplier file (config/suppliers/*.yaml); a graph whose nodes read no supplier rules (a URL check) "
+                  "runs without one");
+  run->add_option("--input,-i", input, "feed file, or - for standard input (default: the source's path setting)");
   run->add_option("--rejects", rejects_path, "where rejected rows go (NDJSON); default: the graph's run.rejects");
   run->add_option("--set", sets, "override a setting: key=value (supplier.* for the supplier file)");
   run->add_option("--db", db, "PostgreSQL connection string (default: SLUICE_DB, then the PG* variables)");
@@ -124,7 +126,7 @@ int main(int argc, char** argv) {
 
   auto* check = app.add_subcommand("check", "check a graph and a supplier file without running anything");
   check->add_option("graph", graph_path, "graph file")->required();
-  check->add_option("--supplier,-s", supplier_path, "supplier file")->required();
+  check->add_option("--supplier,-s", supplier_path, "supplier file (not needed when no node reads one)");
   check->add_option("--set", sets, "override a setting: key=value");
 
   auto* graph = app.add_subcommand("graph", "print a graph");
@@ -227,7 +229,7 @@ int main(int argc, char** argv) {
   if (!diags.empty() || !pipeline->plan) return report_config_errors(diags);
 
   if (*check) {
-    std::cerr << "sluice: " << graph_path << " with " << supplier_path << ": ok (" << pipeline->plan->chain.size()
+    std::cerr << "sluice: " << graph_path << (supplier_path.empty() ? "" : " with " + supplier_path) << ": ok (" << pipeline->plan->chain.size()
               << " nodes, " << pipeline->plan->schema.size() << " fields)\n";
     return 0;
   }

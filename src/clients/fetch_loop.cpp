@@ -20,14 +20,14 @@
 namespace sluice {
 
 FetchLoop::FetchLoop(std::shared_ptr<const FetchSettings> settings, std::size_t pool_size, std::size_t per_host,
-                     std::uint64_t seed)
+                     double per_host_rate, std::uint64_t seed)
     : settings_(std::move(settings)),
       policy_(settings_->policy),
       pool_size_(pool_size),
       multi_(curl_multi_init()),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      queue_(per_host),
+      queue_(per_host, per_host_rate),
       rng_(seed) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
   if (epoll_.get() < 0 || wake_.get() < 0) {
@@ -277,6 +277,7 @@ void FetchLoop::accept(Submission&& submission, std::vector<Delivery>& out) {
   auto fail = [&](std::string error) {
     out.push_back(without_transfer(std::move(submission.done), FetchResult::Status::failed, std::move(error),
                                    std::move(submission.job.url), submission.job.user));
+    out.back().result.probe.outcome = CheckOutcome::invalid_url;
   };
   const FetchJob& job = submission.job;
   if (has_line_break(job.url) || has_line_break(job.etag) || has_line_break(job.last_modified)) {
@@ -354,8 +355,9 @@ TransferSlot* FetchLoop::acquire_slot() {
 }
 
 void FetchLoop::dispatch(std::vector<Delivery>& out) {
+  const auto now = Clock::now();
   while (running_ < pool_size_) {
-    auto* task = static_cast<Task*>(queue_.next());
+    auto* task = static_cast<Task*>(queue_.next(now));
     if (task == nullptr) return;
     TransferSlot* slot = acquire_slot();
     if (slot == nullptr || !start(task, slot)) {
@@ -413,6 +415,10 @@ void FetchLoop::finish_attempt(TransferSlot* slot, CURLcode code, std::vector<De
   auto* task = static_cast<Task*>(slot->owner());
   FetchResult result;
   long long retry_after_s = 0;
+  if (policy_.purpose == FetchPurpose::check) {
+    finish_check(slot, task, slot->conclude_check(code, result, retry_after_s), std::move(result), retry_after_s, out);
+    return;
+  }
   AttemptVerdict verdict = slot->conclude(code, result, retry_after_s);
   curl_multi_remove_handle(multi_.get(), slot->easy());
   release_slot(task);
@@ -426,6 +432,29 @@ void FetchLoop::finish_attempt(TransferSlot* slot, CURLcode code, std::vector<De
   result.status = verdict.status;
   result.error = std::move(verdict.error);
   result.image = verdict.image;
+  complete(task, std::move(result), out);
+}
+
+void FetchLoop::finish_check(TransferSlot* slot, Task* task, CheckVerdict verdict, FetchResult&& result,
+                             long long retry_after_s, std::vector<Delivery>& out) {
+  curl_multi_remove_handle(multi_.get(), slot->easy());
+  release_slot(task);
+  result.attempts = task->attempts;
+  if (verdict.try_ranged_get && !task->job.ranged_get) {
+    // Asking again another way is not a retry: it goes at once and does not spend an attempt.
+    task->job.ranged_get = true;
+    --task->attempts;
+    queue_.retry_at(task, Clock::now());
+    return;
+  }
+  if (verdict.retry && task->attempts < policy_.max_attempts) {
+    const long delay = retry_delay_ms(policy_, task->attempts, retry_after_s, rng_);
+    queue_.retry_at(task, Clock::now() + std::chrono::milliseconds(delay));
+    retries_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  result.status = healthy(verdict.outcome) ? FetchResult::Status::ok : FetchResult::Status::failed;
+  result.error = std::move(verdict.error);
   complete(task, std::move(result), out);
 }
 

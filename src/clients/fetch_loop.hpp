@@ -29,8 +29,9 @@ namespace sluice {
 class FetchLoop {
  public:
   // pool_size: transfers at once on this thread; per_host: of them, to one host.
+  // per_host_rate: of the host's requests, how many this thread may start per second (0: no limit).
   FetchLoop(std::shared_ptr<const FetchSettings> settings, std::size_t pool_size, std::size_t per_host,
-            std::uint64_t seed);
+            double per_host_rate, std::uint64_t seed);
   ~FetchLoop();
   FetchLoop(const FetchLoop&) = delete;
   FetchLoop& operator=(const FetchLoop&) = delete;
@@ -82,6 +83,8 @@ class FetchLoop {
   void release_slot(Task* task);
   void collect_finished();
   void finish_attempt(TransferSlot* slot, CURLcode code, std::vector<Delivery>& out);
+  void finish_check(TransferSlot* slot, Task* task, CheckVerdict verdict, FetchResult&& result, long long retry_after_s,
+                    std::vector<Delivery>& out);
   void complete(Task* task, FetchResult&& result, std::vector<Delivery>& out);
   void erase_task(Task* task);
   // A result no transfer gave: the job was aborted, or refused before it could start.

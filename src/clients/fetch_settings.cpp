@@ -22,6 +22,7 @@ void check(const FetchPolicy& p) {
   require(p.max_attempts >= 1, "max_attempts must be at least 1");
   require(p.backoff_initial_ms >= 0 && p.backoff_max_ms >= 0, "backoff times must not be negative");
   require(p.retry_after_cap_ms >= 0, "retry_after_cap_ms must not be negative");
+  require(p.per_host_rate >= 0, "per_host_rate must not be negative");
   require(!has_line_break(p.user_agent) && !has_line_break(p.proxy), "line break in user_agent or proxy");
   for (const auto& type : p.allowed_content_types) require(!has_line_break(type), "line break in a content type");
 }
@@ -33,7 +34,9 @@ FetchSettings make_fetch_settings(const FetchPolicy& policy) {
   FetchSettings s;
   s.policy = policy;
   s.guard = AddressGuard(policy.allow_networks);
-  for (const auto& type : policy.allowed_content_types) s.allowed_types.push_back(media_type(type));
+  // A check takes whatever the URL serves.
+  if (policy.purpose == FetchPurpose::download)
+    for (const auto& type : policy.allowed_content_types) s.allowed_types.push_back(media_type(type));
   s.accept_header = "Accept: ";
   if (s.allowed_types.empty()) {
     s.accept_header += "*/*";

@@ -44,7 +44,9 @@ HttpFetcher::HttpFetcher(FetchPolicy policy) : policy_(std::move(policy)) {
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t pool = total / count + (i < total % count ? 1 : 0);
     const std::size_t per_host = per_host_total / count + (i < per_host_total % count ? 1 : 0);
-    loops_.push_back(std::make_unique<FetchLoop>(settings, pool, per_host, policy_.random_seed + i));
+    // Requests are spread over the loops by URL, so each loop sees its share of every host's.
+    const double rate = policy_.per_host_rate / static_cast<double>(count);
+    loops_.push_back(std::make_unique<FetchLoop>(settings, pool, per_host, rate, policy_.random_seed + i));
   }
 }
 

@@ -9,16 +9,23 @@
 #include <vector>
 
 #include "clients/image_sniff.hpp"
+#include "clients/url_probe.hpp"
 
 namespace sluice {
 
 class FetchLoop;
 
+// download: fetch a whole image and judge it. check: ask whether a URL answers (HEAD, or a GET of
+// one byte when HEAD is refused), keep no body, and classify the answer.
+enum class FetchPurpose { download, check };
+
 struct FetchPolicy {
+  FetchPurpose purpose = FetchPurpose::download;
   // Transfers at once = easy handles in the pool = connection cap. Each holds a socket: the process's
   // open-files limit must allow for them (sluice raises its soft limit to the hard one at start-up).
   std::size_t max_in_flight = 64;
   std::size_t max_per_host = 0;  // transfers at once to one scheme://host:port; 0 = max_in_flight
+  double per_host_rate = 0;      // requests started per second to one host, retries included; 0 = no limit
   std::size_t io_threads = 1;    // each thread runs its own multi handle with a share of the caps
   long connect_timeout_ms = 5000;
   long transfer_timeout_ms = 30000;  // per attempt, from the moment the transfer gets a handle
@@ -42,6 +49,7 @@ struct FetchJob {
   std::string etag;           // sent as If-None-Match when not empty
   std::string last_modified;  // sent as If-Modified-Since when not empty
   void* user = nullptr;       // handed back in FetchResult::user
+  bool ranged_get = false;    // check: GET bytes=0-0 from the start rather than HEAD first
 };
 
 struct FetchResult {
@@ -59,6 +67,7 @@ struct FetchResult {
   std::string etag;
   std::string last_modified;
   ImageInfo image;  // only for ok
+  UrlProbe probe;   // check: what the URL answered (status is ok when healthy, failed otherwise)
   void* user = nullptr;
 };
 

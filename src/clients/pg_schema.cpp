@@ -107,6 +107,28 @@ CREATE TABLE sluice_group_sync (
 );
 )sql";
 
+// Every check of the URL health pipeline: a run compares each URL's check with the URL's latest one from an
+// earlier run, so the table keeps history rather than one row per URL.
+const char* kUrlChecks = R"sql(
+CREATE TABLE url_check (
+  id         bigserial PRIMARY KEY,
+  run_id     bigint NOT NULL,
+  url        text NOT NULL,
+  checked_at timestamptz NOT NULL DEFAULT now(),
+  outcome    text NOT NULL,
+  status     integer,
+  latency_ms numeric(12,3),
+  final_url  text,
+  error      text
+);
+-- A URL's latest check before a run: one probe per URL, already in the order the lookup wants.
+CREATE INDEX url_check_url_run ON url_check (url, run_id DESC, id DESC);
+-- A run's own checks, which the comparison starts from.
+CREATE INDEX url_check_run ON url_check (run_id);
+-- Checks past keep_days, deleted by age: rows arrive in time order, so a small block range index finds them.
+CREATE INDEX url_check_checked_at ON url_check USING brin (checked_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -115,6 +137,7 @@ const std::vector<Migration>& migrations() {
       {2, "runs count rows that are not products (image-only, parent rows)", kSkipped},
       {3, "products that left a full feed are delisted; runs count delisted and relisted products", kDelisting},
       {4, "runs of one feed sharded across workers: a group, the shard, rows other shards kept", kShards},
+      {5, "URL checks with their history: what went down and came back since a URL's previous check", kUrlChecks},
   };
   return all;
 }

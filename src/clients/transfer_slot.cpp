@@ -15,6 +15,10 @@ namespace {
 // handles; 8 KiB still delivers a typical 100 KB image in about a dozen write callbacks.
 constexpr long curl_buffer_size = 8 * 1024;
 
+// A check keeps no body: an error page this size still ends on its own (and leaves its connection
+// reusable); a server that ignores the one-byte range is cut off here.
+constexpr std::size_t check_body_cap = 16 * 1024;
+
 }  // namespace
 
 TransferSlot::TransferSlot(const FetchSettings& settings, std::atomic<std::uint64_t>& body_bytes)
@@ -78,10 +82,24 @@ bool TransferSlot::prepare(const FetchJob& job, void* owner) {
   refused_.clear();
   response_start_ = 0;
   blocked_.clear();
+  ranged_get_ = job.ranged_get;
+  body_cut_ = false;
+  check_body_bytes_ = 0;
+  hops_.clear();
   error_[0] = '\0';
-  if (curl_easy_setopt(easy_.get(), CURLOPT_URL, job.url.c_str()) != CURLE_OK ||
-      curl_easy_setopt(easy_.get(), CURLOPT_HTTPHEADER, headers.get()) != CURLE_OK) {
+  CURL* e = easy_.get();
+  if (curl_easy_setopt(e, CURLOPT_URL, job.url.c_str()) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get()) != CURLE_OK) {
     return false;
+  }
+  if (settings_.policy.purpose == FetchPurpose::check) {
+    // HEAD, or GET of the first byte; HTTPGET resets the method NOBODY set on an earlier attempt.
+    const bool method_set =
+        job.ranged_get ? curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) == CURLE_OK &&
+                             curl_easy_setopt(e, CURLOPT_RANGE, "0-0") == CURLE_OK
+                       : curl_easy_setopt(e, CURLOPT_RANGE, nullptr) == CURLE_OK &&
+                             curl_easy_setopt(e, CURLOPT_NOBODY, 1L) == CURLE_OK;
+    if (!method_set) return false;
   }
   headers_ = std::move(headers);
   owner_ = owner;
@@ -94,7 +112,7 @@ void TransferSlot::release() {
   body_ = std::string();
 }
 
-AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long long& retry_after_s) {
+bool TransferSlot::read_response(CURLcode code, FetchResult& result, long long& retry_after_s) {
   CURL* easy = easy_.get();
   result.curl_code = static_cast<int>(code);
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.http_status);
@@ -112,6 +130,12 @@ AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long l
   // A request went out (on a new or a reused connection) once the pre-transfer phase ended.
   curl_off_t pretransfer_time = 0;
   curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_time);
+  return pretransfer_time != 0;
+}
+
+AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long long& retry_after_s) {
+  CURL* easy = easy_.get();
+  const bool request_sent = read_response(code, result, retry_after_s);
   const bool success = code == CURLE_OK && result.http_status >= 200 && result.http_status < 300;
   // A body's first bytes had the head checked already (on_body); only an empty body needs it here.
   const std::string head = success && !body_started_ ? head_problem(easy) : std::string();
@@ -119,7 +143,7 @@ AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long l
   AttemptFacts facts;
   facts.code = code;
   facts.http_status = result.http_status;
-  facts.request_sent = pretransfer_time != 0;
+  facts.request_sent = request_sent;
   facts.curl_message = error_[0] != '\0' ? std::string_view(error_) : std::string_view(curl_easy_strerror(code));
   facts.refused = refused_;
   facts.blocked = blocked_;
@@ -132,6 +156,68 @@ AttemptVerdict TransferSlot::conclude(CURLcode code, FetchResult& result, long l
   facts.body = body_;
   AttemptVerdict verdict = judge_attempt(facts, settings_.policy, settings_.allowed_types);
   if (verdict.status == FetchResult::Status::ok) result.body = std::move(body_);
+  body_ = std::string();
+  return verdict;
+}
+
+CheckVerdict TransferSlot::conclude_check(CURLcode code, FetchResult& result, long long& retry_after_s) {
+  CURL* easy = easy_.get();
+  const bool request_sent = read_response(code, result, retry_after_s);
+  UrlProbe& probe = result.probe;
+  probe.ranged_get = ranged_get_;
+  // When an answer came, the last response is it and those before are the redirects that led
+  // there; when none did, every response was a redirect followed.
+  if ((code == CURLE_OK || (code == CURLE_WRITE_ERROR && body_cut_)) && !hops_.empty()) hops_.pop_back();
+  probe.redirects = std::move(hops_);
+  hops_.clear();
+  curl_header* header = nullptr;
+  curl_off_t length = -1;
+  if (result.http_status == 206 &&
+      curl_easy_header(easy, "Content-Range", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
+    // "bytes 0-0/12345": the size is after the slash ("*" when unknown).
+    const std::string_view range = header->value;
+    const auto slash = range.rfind('/');
+    if (slash != std::string_view::npos) {
+      std::int64_t total = 0;
+      const std::string_view digits = range.substr(slash + 1);
+      bool ok = !digits.empty() && digits.size() <= 18;
+      for (char c : digits) {
+        ok = ok && c >= '0' && c <= '9';
+        total = total * 10 + (c - '0');
+      }
+      if (ok) length = total;
+    }
+  } else if (result.http_status >= 200 && result.http_status < 300) {
+    curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  }
+  probe.content_length = length;
+  auto micros = [easy](CURLINFO info) {
+    curl_off_t value = 0;
+    curl_easy_getinfo(easy, info, &value);
+    return static_cast<std::int64_t>(value);
+  };
+  probe.timings.dns_us = micros(CURLINFO_NAMELOOKUP_TIME_T);
+  probe.timings.connect_us = micros(CURLINFO_CONNECT_TIME_T);
+  probe.timings.tls_us = micros(CURLINFO_APPCONNECT_TIME_T);
+  probe.timings.first_byte_us = micros(CURLINFO_STARTTRANSFER_TIME_T);
+  probe.timings.total_us = micros(CURLINFO_TOTAL_TIME_T);
+  long redirects = 0;
+  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+
+  CheckFacts facts;
+  facts.code = code;
+  facts.http_status = result.http_status;
+  facts.ranged_get = ranged_get_;
+  facts.request_sent = request_sent;
+  facts.body_cut = body_cut_;
+  facts.redirects = redirects;
+  facts.curl_message = error_[0] != '\0' ? std::string_view(error_) : std::string_view(curl_easy_strerror(code));
+  facts.refused = refused_;
+  facts.blocked = blocked_;
+  facts.headers_too_large = headers_too_large_;
+  const FetchPolicy& p = settings_.policy;
+  CheckVerdict verdict = judge_check(facts, p.transfer_timeout_ms, p.connect_timeout_ms, p.max_redirects);
+  probe.outcome = verdict.outcome;
   body_ = std::string();
   return verdict;
 }
@@ -155,6 +241,16 @@ std::size_t TransferSlot::on_header(char* data, std::size_t size, std::size_t co
     if (code.substr(0, 3) == "305" && (code.size() == 3 || code[3] < '0' || code[3] > '9')) {
       slot->refused_ = "HTTP 305 (Use Proxy) is not followed";
       return 0;
+    }
+    if (slot->settings_.policy.purpose == FetchPurpose::check) {
+      // The URL this response answers: libcurl has moved the effective URL to a redirect's target
+      // before it sends the request there.
+      long status = 0;
+      for (std::size_t i = 0; i < 3 && i < code.size() && code[i] >= '0' && code[i] <= '9'; ++i)
+        status = status * 10 + (code[i] - '0');
+      char* url = nullptr;
+      curl_easy_getinfo(slot->easy_.get(), CURLINFO_EFFECTIVE_URL, &url);
+      if (status >= 200 || status < 100) slot->hops_.push_back(RedirectHop{url != nullptr ? url : "", status});
     }
   }
   slot->header_bytes_ += n;
@@ -182,6 +278,17 @@ std::size_t TransferSlot::on_body(char* data, std::size_t size, std::size_t coun
   const FetchSettings& settings = slot->settings_;
   const std::size_t n = size * count;
   CURL* easy = slot->easy_.get();
+  if (settings.policy.purpose == FetchPurpose::check) {
+    static_cast<void>(data);
+    slot->body_started_ = true;
+    slot->body_bytes_.fetch_add(n, std::memory_order_relaxed);
+    slot->check_body_bytes_ += n;
+    if (slot->check_body_bytes_ > check_body_cap) {
+      slot->body_cut_ = true;
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return n;
+  }
   if (!slot->body_started_) {
     slot->body_started_ = true;
     long status = 0;

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "clients/check_verdict.hpp"
 #include "clients/curl_handles.hpp"
 #include "clients/fetch_response.hpp"
 #include "clients/fetch_settings.hpp"
@@ -37,10 +39,15 @@ class TransferSlot {
   // What the attempt came to, read from the handle before it leaves the multi handle. Fills the
   // response's facts into result; for ok, result.body takes the body.
   AttemptVerdict conclude(CURLcode code, FetchResult& result, long long& retry_after_s);
+  // The same for a check: fills result.probe, keeps no body.
+  CheckVerdict conclude_check(CURLcode code, FetchResult& result, long long& retry_after_s);
 
   static TransferSlot* of(CURL* easy);
 
  private:
+  // The facts both kinds of attempt read from the handle; returns whether a request went out.
+  bool read_response(CURLcode code, FetchResult& result, long long& retry_after_s);
+
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* slot);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* slot);
   static int on_progress(void* slot, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
@@ -62,6 +69,10 @@ class TransferSlot {
   std::string refused_;            // the whole reason when a response was refused for its head
   curl_off_t response_start_ = 0;  // bytes received before the current response's body
   std::string blocked_;            // reject message from the address guard
+  bool ranged_get_ = false;        // a check's GET of one byte
+  bool body_cut_ = false;          // a check stopped a body it does not need
+  std::size_t check_body_bytes_ = 0;
+  std::vector<RedirectHop> hops_;  // a check's responses so far, the redirects among them
   char error_[CURL_ERROR_SIZE] = {};
 };
 

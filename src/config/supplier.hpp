@@ -129,6 +129,7 @@ struct ImagePolicy {
 
 struct Supplier {
   std::string name;
+  bool defaulted = false;  // no supplier file: the name is the graph file's, every rule its default
   std::string currency;
   int currency_exponent = 2;
   std::string key;                          // the field that identifies a product

@@ -465,6 +465,11 @@ FlowResult Flow::run(const RunContext& run_ctx) {
   }
 
   result.sync = sink.sync();
+  result.health = sink.health_changes();
+  for (const auto& node : chain) {
+    if (const auto* async = std::get_if<std::unique_ptr<AsyncTransformNode>>(&node.body))
+      if (auto report = (*async)->check_report()) result.checks = std::move(report);
+  }
   result.wall = Clock::now() - start;
   result.read = read_;
   result.skipped = skipped_;

@@ -42,6 +42,8 @@ struct FlowResult {
   std::uint64_t read = 0;           // input rows, including those rejected by the source
   WriteCounts sink;                 // what the sink did with the rows that reached it
   SyncOutcome sync;                 // what a full-feed sync did once the rows were written
+  std::optional<CheckReport> checks;  // what a URL check found (a graph with an http_check node)
+  HealthChanges health;               // what a URL history sink found changed since the previous checks
   std::uint64_t rejected = 0;       // rows in the rejects output
   std::uint64_t not_processed = 0;  // rows read but not finished (or not kept) when the run stopped
   std::uint64_t skipped = 0;        // rows that are not products (image-only, parent rows), by the supplier's rules

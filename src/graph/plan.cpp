@@ -231,6 +231,12 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     p.entry = e;
     p.type = type_of[e->id];
     if (p.type->needs_database) plan->needs_database = true;
+    if (p.type->needs_supplier && supplier.defaulted) {
+      diags.add(graph_doc.at(e->settings, e->path(),
+                             "a " + std::string(p.type->name) +
+                                 " node reads the supplier's rules: give the supplier file with --supplier"));
+      continue;
+    }
     Settings settings(e->settings, &spec_of[e->id]);
     NodeBuildContext ctx{*e, graph_doc, settings, supplier, supplier_doc, plan->schema, diags};
     p.body = p.type->make(ctx);

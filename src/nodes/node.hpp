@@ -140,6 +140,8 @@ class AsyncTransformNode {
   virtual void abort() {}
   virtual std::uint64_t retries() const { return 0; }
   virtual void close() {}  // after the last batch, also when the run stopped early
+  // After close(): what the URLs a checking node checked came to; nullopt for other nodes.
+  virtual std::optional<CheckReport> check_report() const { return std::nullopt; }
 };
 
 // What drain() hands back: rows finished after their batch's write() returned.

@@ -38,6 +38,7 @@ struct NodeType {
   std::string_view example;  // a YAML node entry that builds
   NodeBody (*make)(NodeBuildContext& ctx);
   bool needs_database = false;  // the run connects, takes the supplier lock and keeps a ledger
+  bool needs_supplier = true;   // reads the supplier file's rules; false: runs without one
 
   std::vector<std::string> input_ports() const;
   std::vector<std::string> output_ports() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,30 @@ struct HealthChanges {
   std::uint64_t came_back = 0;  // failing at the previous check, healthy now
   std::uint64_t first_seen = 0;  // no previous check
   std::vector<HealthChange> down, back;
+};
+
+// What the URLs checked in a run came to, for the summary, the JSON report and the metrics.
+struct CheckReport {
+  static constexpr std::size_t listed_max = 10;
+  std::map<std::string, std::uint64_t> outcomes;  // every class, zero or not
+  std::uint64_t checked = 0;                      // URLs checked (each once, whatever its duplicates)
+  std::uint64_t attempts = 0;                     // requests sent, retries and HEAD-to-GET fallbacks included
+  // Of the URLs that got an answer or an error from the network (not invalid_url or blocked before
+  // connecting), in milliseconds to the last attempt's end; about 6% resolution.
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  struct Slow {
+    std::string url;
+    double ms = 0;
+    std::string outcome;
+  };
+  std::vector<Slow> slowest;  // the listed_max slowest, slowest first
+  struct Host {
+    std::string host;
+    std::uint64_t failed = 0, checked = 0;
+  };
+  std::vector<Host> failing_hosts;   // the listed_max hosts with most failing URLs, most first
+  std::vector<std::string> fail_on;  // the classes that fail the run
+  std::uint64_t failing = 0;         // URLs in one of them
 };
 
 }  // namespace sluice

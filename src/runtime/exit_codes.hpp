@@ -11,6 +11,7 @@ enum class ExitCode : int {
   error_budget = 4,   // more rejects than the supplier's error budget allows
   locked = 5,         // another run for the same supplier holds the lock
   delist_refused = 6,  // sync: full would delist more than max_delist_ratio; rows were written, none delisted
+  checks_failed = 7,   // a URL check found URLs in a class its fail_on names; every result was written
   interrupted = 130,  // SIGINT or SIGTERM; finished rows were committed
 };
 
@@ -33,6 +34,8 @@ constexpr const char* status_of(ExitCode c) {
       return "locked";
     case ExitCode::delist_refused:
       return "delist_refused";
+    case ExitCode::checks_failed:
+      return "checks_failed";
     case ExitCode::usage:
       return "usage";
     case ExitCode::failure:

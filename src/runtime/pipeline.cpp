@@ -17,6 +17,7 @@
 #include "clients/supplier_lock.hpp"
 #include "clients/pg_schema.hpp"
 #include "config/spec.hpp"
+#include "runtime/check_summary.hpp"
 #include "runtime/fingerprint.hpp"
 #include "runtime/log.hpp"
 #include "runtime/report.hpp"
@@ -42,11 +43,21 @@ void apply_overrides(const std::vector<std::pair<std::string, std::string>>& ove
 std::unique_ptr<Pipeline> load_pipeline(const PipelineOptions& options, Diagnostics& diags) {
   auto p = std::make_unique<Pipeline>();
   p->graph_doc = Document::load(options.graph_path, diags);
-  p->supplier_doc = Document::load(options.supplier_path, diags);
+  const bool defaulted = options.supplier_path.empty();
+  // Without a supplier file the run is named after the graph file, keyed by url, and every node
+  // that reads supplier rules is refused by the planner.
+  p->supplier_doc =
+      defaulted ? Document::parse("{}", "(no supplier file)", diags) : Document::load(options.supplier_path, diags);
   apply_overrides(options.overrides, p->graph_doc ? &*p->graph_doc : nullptr,
-                  p->supplier_doc ? &*p->supplier_doc : nullptr, diags);
+                  p->supplier_doc && !defaulted ? &*p->supplier_doc : nullptr, diags);
   if (p->graph_doc) p->graph = read_graph_file(*p->graph_doc, diags);
-  if (p->supplier_doc) p->supplier = read_supplier(*p->supplier_doc, diags);
+  if (defaulted) {
+    p->supplier.name = std::filesystem::path(options.graph_path).stem().string();
+    p->supplier.key = "url";
+    p->supplier.defaulted = true;
+  } else if (p->supplier_doc) {
+    p->supplier = read_supplier(*p->supplier_doc, diags);
+  }
   if (p->graph_doc && p->supplier_doc)
     p->plan = plan_graph(p->graph, *p->graph_doc, p->supplier, *p->supplier_doc, diags);
   return p;
@@ -200,7 +211,8 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
       return outcome;
     }
     ledger = std::make_unique<Ledger>(ctx.db, timeouts);
-    std::vector<std::string> parts{read_text(pipeline.graph_doc->name()), read_text(pipeline.supplier_doc->name())};
+    std::vector<std::string> parts{read_text(pipeline.graph_doc->name()),
+                                   pipeline.supplier.defaulted ? "" : read_text(pipeline.supplier_doc->name())};
     for (const auto& [k, v] : options.overrides) parts.push_back(k + "=" + v);
     ctx.run_id =
         ledger->start(RunStart{pipeline.supplier.name, pipeline.graph_doc->name(),
@@ -288,6 +300,13 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
                     pipeline.supplier.max_delist_ratio.to_string() +
                     " (a truncated or wrong feed?); nothing was delisted; --allow-mass-delist allows it for one run";
     outcome.code = ExitCode::delist_refused;
+  } else if (outcome.flow.checks && outcome.flow.checks->failing > 0) {
+    const CheckReport& c = *outcome.flow.checks;
+    std::string classes;
+    for (const auto& name : c.fail_on) classes += (classes.empty() ? "" : ", ") + name;
+    outcome.error = std::to_string(c.failing) + " of " + std::to_string(c.checked) + " URLs checked are " + classes +
+                    " (fail_on); every result was written";
+    outcome.code = ExitCode::checks_failed;
   }
 
   if (ledger) {
@@ -343,7 +362,9 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
     out += buf;
   };
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  if (o.shard.active())
+  if (pipeline.supplier.defaulted)
+    line("sluice run: %s (no supplier file)\n", pipeline.supplier.name.c_str());
+  else if (o.shard.active())
     line("sluice run: supplier %s, shard %s of group %s\n", pipeline.supplier.name.c_str(), o.shard.text().c_str(),
          o.group.empty() ? "-" : o.group.c_str());
   else
@@ -360,7 +381,9 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   for (const auto& [code, n] : o.rejects_by_code) codes += (codes.empty() ? "" : ", ") + code + " " + std::to_string(n);
   line("  %-14s %12llu%s%s%s\n", "rejected", u(f.rejected), codes.empty() ? "" : "  (", codes.c_str(),
        codes.empty() ? "" : ")");
-  if (f.skipped) line("  %-14s %12llu  (not products: image-only or parent rows)\n", "skipped", u(f.skipped));
+  if (f.skipped)
+    line("  %-14s %12llu  (%s)\n", "skipped", u(f.skipped),
+         f.checks ? "repeated URLs: each is checked once" : "not products: image-only or parent rows");
   if (f.other_shard)
     line("  %-14s %12llu  (kept by the other workers of shard group %s)\n", "other shards", u(f.other_shard),
          o.group.c_str());
@@ -393,6 +416,7 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   for (const auto& n : f.nodes)
     line("  %-12s %-12s %12llu %12llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out), u(n.rejected),
          n.busy_seconds);
+  out += format_checks(f);
   double secs = f.wall.count();
   double rate = secs > 0 ? static_cast<double>(f.read) / secs : 0;
   double mbs = secs > 0 ? static_cast<double>(f.bytes_read) / 1e6 / secs : 0;

@@ -9,25 +9,16 @@
 
 #include "core/json_writer.hpp"
 #include "nodes/sink/file_output.hpp"
+#include "runtime/check_summary.hpp"
+#include "runtime/report_text.hpp"
 
 namespace sluice {
 namespace {
 
-std::string num(double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-std::string u(std::uint64_t v) {
-  return std::to_string(v);
-}
-
-std::string str(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
+using report_text::label;
+using report_text::num;
+using report_text::str;
+using report_text::u;
 
 struct Resources {
   double user = 0, system = 0;
@@ -44,18 +35,6 @@ Resources resources() {
   return r;
 }
 
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -83,7 +62,7 @@ std::string render_report(const ReportContext& r) {
   field("run_id", r.outcome.run_id ? std::to_string(r.outcome.run_id) : "null");
   field("supplier", str(r.pipeline.supplier.name));
   field("graph", str(r.pipeline.graph_doc->name()));
-  field("supplier_file", str(r.pipeline.supplier_doc->name()));
+  field("supplier_file", r.pipeline.supplier.defaulted ? "null" : str(r.pipeline.supplier_doc->name()));
   field("input", str(r.options.input.empty() ? "-" : r.options.input));
   field("started_at", str(r.started_at));
   field("finished_at", str(r.finished_at));
@@ -131,6 +110,7 @@ std::string render_report(const ReportContext& r) {
                                  ", \"listed\": " + u(sync.listed) +
                                  ", \"pending\": " + (sync.pending ? "true" : "false") +
                                  ", \"shards_ready\": " + u(sync.shards_ready) + "}");
+  field("checks", checks_json(f));
   std::string deadline = plan.run.deadline ? num(static_cast<double>(plan.run.deadline->count()) / 1000.0) : "null";
   field("settings",
         "{\"threads\": " + std::to_string(f.threads) + ", \"batch_size\": " + std::to_string(plan.run.batch_size) +
@@ -167,6 +147,7 @@ std::string render_metrics(const ReportContext& r) {
     help("sluice_run_delist_refused", "1 if the last run's full sync would have delisted too many products.", "gauge");
     m += "sluice_run_delist_refused{" + sup + "} " + (f.sync.refused ? "1" : "0") + "\n";
   }
+  m += checks_metrics(f, sup);
   help("sluice_run_rejects", "Rejected rows of the last run by code.", "gauge");
   for (const auto& [code, n] : r.outcome.rejects_by_code)
     m += "sluice_run_rejects{" + sup + ",code=\"" + label(code) + "\"} " + u(n) + "\n";

@@ -25,9 +25,9 @@ class FetchQueueTest : public ::testing::Test {
     }
   }
   // Starts whatever may start now; returns the names in the order they started.
-  std::string start_all(FetchQueue& q) {
+  std::string start_all(FetchQueue& q, FetchQueue::Clock::time_point now = FetchQueue::Clock::now()) {
     std::string out;
-    while (QueueEntry* e = q.next()) {
+    while (QueueEntry* e = q.next(now)) {
       q.started(e);
       running_.push_back(static_cast<Job*>(e));
       out += (out.empty() ? "" : " ") + static_cast<Job*>(e)->name;
@@ -119,6 +119,54 @@ TEST_F(FetchQueueTest, AHostIsForgottenWhenNoTransferNamesItAndComesBackFresh) {
   EXPECT_EQ(start_all(q), "");
   add(q, {"a3"});
   EXPECT_EQ(start_all(q), "a3");  // not held back by the counts of the host's earlier transfers
+}
+
+TEST_F(FetchQueueTest, ARateLimitSpacesEachHostsStartsAndLetsOtherHostsGoAhead) {
+  using namespace std::chrono_literals;
+  FetchQueue q(10, 4.0);  // 4 per second: one start per 250 ms to a host
+  add(q, {"a1", "a2", "a3", "b1", "b2"});
+  const auto t0 = FetchQueue::Clock::time_point{} + 1h;
+  EXPECT_EQ(start_all(q, t0), "a1 b1");
+  EXPECT_EQ(start_all(q, t0 + 100ms), "");
+  ASSERT_TRUE(q.next_due().has_value());
+  EXPECT_EQ(*q.next_due(), t0 + 250ms);
+  q.promote_due(t0 + 249ms);
+  EXPECT_EQ(start_all(q, t0 + 249ms), "");
+  q.promote_due(t0 + 250ms);
+  // Each host's own order holds, and each starts once per interval.
+  EXPECT_EQ(start_all(q, t0 + 250ms), "a2 b2");
+  q.promote_due(t0 + 500ms);
+  EXPECT_EQ(start_all(q, t0 + 500ms), "a3");
+  EXPECT_EQ(start_all(q, t0 + 10s), "");
+  // Finishing does not skip the wait: the next start of a still comes an interval after the last.
+  add(q, {"a4"});
+  finish(q, "a1");
+  EXPECT_EQ(start_all(q, t0 + 600ms), "");
+  q.promote_due(t0 + 750ms);
+  EXPECT_EQ(start_all(q, t0 + 750ms), "a4");
+}
+
+TEST_F(FetchQueueTest, RetriesAreRateLimitedLikeFreshStarts) {
+  using namespace std::chrono_literals;
+  FetchQueue q(10, 2.0);  // one start per 500 ms
+  add(q, {"a1"});
+  const auto t0 = FetchQueue::Clock::time_point{} + 1h;
+  EXPECT_EQ(start_all(q, t0), "a1");
+  Job* a1 = running("a1");
+  q.stopped(a1);
+  std::erase(running_, a1);
+  q.retry_at(a1, t0 + 10ms);
+  q.promote_due(t0 + 10ms);
+  EXPECT_EQ(start_all(q, t0 + 10ms), "");
+  q.promote_due(t0 + 500ms);
+  EXPECT_EQ(start_all(q, t0 + 500ms), "a1");
+}
+
+TEST_F(FetchQueueTest, WithoutARateLimitNothingWaits) {
+  FetchQueue q(10);
+  add(q, {"a1", "a2", "a3"});
+  EXPECT_EQ(start_all(q), "a1 a2 a3");
+  EXPECT_FALSE(q.next_due().has_value());
 }
 
 }  // namespace

@@ -113,6 +113,9 @@ struct Faults {
   std::optional<std::uint64_t> header_bytes;    // an X-Padding header of that many bytes
   std::optional<std::uint64_t> cut;             // only the first N bytes, no length, then a clean close
   bool magic_then_html = false;                 // the format's signature, then an HTML page
+  std::optional<std::uint64_t> head_status;     // HEAD is answered with this status (405, 501) instead
+  bool head_hang = false;                       // HEAD is never answered (GET is)
+  bool no_ranges = false;                       // a Range header is ignored: the whole body is sent
 };
 
 std::optional<BadParam> read_faults(ParamReader& r, Faults& f) {
@@ -140,6 +143,13 @@ std::optional<BadParam> read_faults(ParamReader& r, Faults& f) {
   f.header_bytes = r.uint("header_bytes", 0, 16 << 20);
   f.cut = r.uint("cut", 0, kMaxImageSize);
   f.magic_then_html = r.flag("magic_then_html");
+  if (const auto head = r.text("head")) {
+    if (*head == "hang")
+      f.head_hang = true;
+    else
+      f.head_status = r.uint("head", 200, 599);
+  }
+  f.no_ranges = r.flag("no_ranges");
   return r.error();
 }
 
@@ -222,6 +232,43 @@ std::string not_image_html(std::string_view name) {
   return html;
 }
 
+// One range "bytes=FIRST-LAST" or "bytes=FIRST-" of a body with a known size: 206 with that slice,
+// or 416 when it starts past the end. Other forms (several ranges, suffixes) get the whole body.
+void apply_range(ResponsePlan& plan, std::string_view range) {
+  const auto size = plan.body.size();
+  if (!size || range.substr(0, 6) != "bytes=") return;
+  range.remove_prefix(6);
+  const std::size_t dash = range.find('-');
+  if (dash == std::string_view::npos || dash == 0 || range.find(',') != std::string_view::npos) return;
+  auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+    if (digits.empty() || digits.size() > 18) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  };
+  const auto first = number(range.substr(0, dash));
+  const auto last_text = range.substr(dash + 1);
+  const auto last = last_text.empty() ? std::optional<std::uint64_t>(*size == 0 ? 0 : *size - 1) : number(last_text);
+  if (!first || !last || *last < *first) return;
+  if (*first >= *size) {
+    plan.status = 416;
+    add_header(plan, "Content-Range", "bytes */" + std::to_string(*size));
+    plan.body = BodySource::text("");
+    plan.successful_body = false;
+    return;
+  }
+  const std::uint64_t end = std::min(*last, *size - 1);
+  std::string slice(static_cast<std::size_t>(end - *first + 1), '\0');
+  slice.resize(plan.body.read(*first, slice.data(), slice.size()));
+  plan.status = 206;
+  add_header(plan, "Content-Range",
+             "bytes " + std::to_string(*first) + "-" + std::to_string(end) + "/" + std::to_string(*size));
+  plan.body = BodySource::text(std::move(slice));
+}
+
 ResponsePlan plan_image(const Request& request, const ImageRoute& route, const Faults& f) {
   ImageSpec spec;
   spec.name = route.file_name;
@@ -271,6 +318,8 @@ ResponsePlan plan_image(const Request& request, const ImageRoute& route, const F
     plan.close = true;
     plan.chunked = false;
   }
+  if (const std::string* range = request.header("range"); range && !f.no_ranges && !plan.chunked && !plan.unframed)
+    apply_range(plan, *range);
   if (f.content_encoding) add_header(plan, "Content-Encoding", *f.content_encoding);
   if (f.content_length) {
     plan.content_length = *f.content_length;
@@ -469,6 +518,20 @@ ResponsePlan plan_response(const Request& request, SharedState& state, std::chro
     ResponsePlan plan = plan_text(405, "only GET and HEAD are served");
     add_header(plan, "Allow", "GET, HEAD");
     return delayed(std::move(plan));
+  }
+  if (request.method == "HEAD") {
+    state.stats.count_head();
+    // Servers that refuse HEAD, or never answer it, while GET works.
+    if (f.head_status) {
+      ResponsePlan plan = plan_text(static_cast<int>(*f.head_status), "HEAD is not served here");
+      if (*f.head_status == 405) add_header(plan, "Allow", "GET");
+      return delayed(std::move(plan));
+    }
+    if (f.head_hang) {
+      ResponsePlan plan = plan_text(200, "");
+      plan.latency = std::chrono::hours(1);
+      return finish(std::move(plan));
+    }
   }
   const auto route = match_image_route(request.path);
   if (!route) return delayed(plan_text(404, "no such route; try /img/<name>.jpg|png|gif|webp or /stats"));

@@ -1,9 +1,17 @@
 // Shared counters and their JSON rendering for GET /stats.
 #include "fixture_server/stats.hpp"
 
+#include <chrono>
+
 namespace sluice::fixture {
 
 std::uint64_t Stats::count_request() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t unset = 0;
+  first_request_ns_.compare_exchange_strong(unset, now, std::memory_order_relaxed);
+  last_request_ns_.store(now, std::memory_order_relaxed);
   return requests_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -33,6 +41,9 @@ void Stats::reset() {
   responses_304_.store(0, std::memory_order_relaxed);
   bodies_sent_.store(0, std::memory_order_relaxed);
   conditional_requests_.store(0, std::memory_order_relaxed);
+  head_requests_.store(0, std::memory_order_relaxed);
+  first_request_ns_.store(0, std::memory_order_relaxed);
+  last_request_ns_.store(0, std::memory_order_relaxed);
   connections_accepted_.store(0, std::memory_order_relaxed);
   max_in_flight_.store(in_flight_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   max_connections_.store(connections_.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -56,7 +67,12 @@ std::string Stats::to_json() const {
   field(out, "connections", connections_.load(std::memory_order_relaxed));
   field(out, "max_connections", max_connections_.load(std::memory_order_relaxed));
   field(out, "connections_accepted", connections_accepted_.load(std::memory_order_relaxed));
-  field(out, "conditional_requests", conditional_requests_.load(std::memory_order_relaxed), true);
+  field(out, "conditional_requests", conditional_requests_.load(std::memory_order_relaxed));
+  field(out, "head_requests", head_requests_.load(std::memory_order_relaxed));
+  // From the first request to the last: requests / this span is the rate a client kept.
+  const std::int64_t first = first_request_ns_.load(std::memory_order_relaxed);
+  field(out, "request_span_us", first == 0 ? 0 : (last_request_ns_.load(std::memory_order_relaxed) - first) / 1000,
+        true);
   out += "}\n";
   return out;
 }

@@ -16,6 +16,7 @@ class Stats {
   // Returns the 0-based index of this request since the last reset (the `ratio` fault hashes it).
   std::uint64_t count_request();
   void count_conditional() { conditional_requests_.fetch_add(1, std::memory_order_relaxed); }
+  void count_head() { head_requests_.fetch_add(1, std::memory_order_relaxed); }
   void count_response(int status);
   void count_body_sent() { bodies_sent_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -37,6 +38,11 @@ class Stats {
   std::atomic<std::uint64_t> responses_304_{0};
   std::atomic<std::uint64_t> bodies_sent_{0};
   std::atomic<std::uint64_t> conditional_requests_{0};
+  std::atomic<std::uint64_t> head_requests_{0};
+  // Arrival times (steady clock, ns) of the first and the last request since the reset: the span
+  // over which a client's request rate is measured.
+  std::atomic<std::int64_t> first_request_ns_{0};
+  std::atomic<std::int64_t> last_request_ns_{0};
   std::atomic<std::uint64_t> connections_accepted_{0};
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::int64_t> max_in_flight_{0};

@@ -95,6 +95,8 @@ const NodeType& csv_sink_type() {
       &spec,
       "id: out\ntype: csv_sink\npath: out/products.csv\n",
       &make,
+      false,
+      false,
   };
   return type;
 }

@@ -86,6 +86,8 @@ const NodeType& ndjson_sink_type() {
       &spec,
       "id: out\ntype: ndjson_sink\npath: out/products.ndjson\n",
       &make,
+      false,
+      false,
   };
   return type;
 }
