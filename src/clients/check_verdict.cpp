@@ -1,6 +1,8 @@
 // The rules that classify one attempt at checking a URL.
 #include "clients/check_verdict.hpp"
 
+#include <algorithm>
+
 namespace sluice {
 namespace {
 
@@ -67,8 +69,10 @@ CheckVerdict transport_failure(const CheckFacts& f, long transfer_timeout_ms, lo
     v.error = curl_text;
   } else if (f.code == CURLE_OPERATION_TIMEDOUT) {
     v.outcome = CheckOutcome::timeout;
+    // The attempt's whole time bounds the connection too.
     v.error = f.request_sent ? "no answer within " + std::to_string(transfer_timeout_ms) + " ms"
-                             : "could not connect within " + std::to_string(connect_timeout_ms) + " ms";
+                             : "could not connect within " +
+                                   std::to_string(std::min(connect_timeout_ms, transfer_timeout_ms)) + " ms";
     // A HEAD that hangs where a GET would be answered.
     v.try_ranged_get = f.request_sent && !f.ranged_get;
   } else if (tls_code(f.code)) {

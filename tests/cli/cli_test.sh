@@ -3,6 +3,7 @@
 set -u
 : "${SLUICE:?path to the sluice binary}"
 : "${SLUICE_SOURCE_DIR:?path to the source tree}"
+: "${SLUICE_FIXTURE_SERVER:?path to the fixture image server}"
 src=$SLUICE_SOURCE_DIR
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -277,5 +278,42 @@ check "the report counts skipped rows" grep -q '"skipped": 7' shop.json
 check "the report still validates" "$py" -c "
 import json, jsonschema
 jsonschema.validate(json.load(open('shop.json')), json.load(open('$src/docs/report.schema.json')))"
+
+# A URL check needs no supplier file: the shipped graph as the README runs it, against the fixture
+# server on loopback (allowed for this run only).
+"$SLUICE_FIXTURE_SERVER" --port 0 --port-file fixture.port >/dev/null 2>&1 &
+fixture=$!
+for _ in $(seq 1 100); do [ -s fixture.port ] && break; sleep 0.05; done
+base="http://127.0.0.1:$(cat fixture.port)/img"
+printf '# images\n%s\n\n%s\n%s\n%s\n%s\n' "$base/a.jpg" "$base/b.png?status=500" "$base/a.jpg" \
+  "$base/c.gif?head=405" "ftp://example.com/x" >urls.txt
+"$SLUICE" check "$src/graphs/url_health.yaml" 2>uh_check.err
+check "url_health checks without a supplier file" test $? -eq 0
+"$SLUICE" run "$src/graphs/url_health.yaml" --input urls.txt --set 'nodes.check.allow_networks=[127.0.0.1/32]' \
+  --set nodes.out.path=uh.ndjson --set run.rejects=uh_rejects.ndjson --report uh.json --metrics uh.prom 2>uh.err
+rc=$?
+kill "$fixture" 2>/dev/null
+check "a server_error with fail_on naming it exits 7" test "$rc" -eq 7
+check "the summary names the run after the graph" contains uh.err "sluice run: url_health (no supplier file)"
+check "a repeated URL is checked once and counted as skipped" contains uh.err \
+  "identity: read 5 = written 4 + rejected 0 + skipped 1 + not processed 0: holds"
+check "the summary counts the classes" grep -Eq '^ +up +2$' uh.err
+check "the summary counts server errors" grep -Eq '^ +server_error +1$' uh.err
+check "the summary counts invalid URLs" grep -Eq '^ +invalid_url +1$' uh.err
+check "the summary says why it failed" contains uh.err "1 of 4 URLs checked are server_error"
+check "every URL is in the output" test "$(wc -l <uh.ndjson)" -eq 4
+check "HEAD refused: checked with a one-byte GET" grep -q '"check_outcome":"up","check_status":206' uh.ndjson
+check "the repeated URL has its count" grep -q '"url":"'"$base"'/a.jpg","occurrences":2' uh.ndjson
+check "the report carries the checks and validates" "$py" -c "
+import json, jsonschema
+r = json.load(open('uh.json'))
+jsonschema.Draft202012Validator(json.load(open('$src/docs/report.schema.json'))).validate(r)
+assert r['checks']['outcomes']['server_error'] == 1 and r['checks']['failing'] == 1, r['checks']
+assert r['supplier_file'] is None and r['exit_code'] == 7"
+check "metrics count the classes" grep -q '^sluice_url_checks{supplier="url_health",outcome="up"} 2$' uh.prom
+printf 'nodes:\n  - {id: read, type: url_list}\n  - {id: v, type: validate}\n  - {id: out, type: ndjson_sink, path: x}\nedges: [read -> v, v -> out]\n' >needs_supplier.yaml
+"$SLUICE" check needs_supplier.yaml 2>needs_supplier.err
+check "a node that reads supplier rules needs the file: exit 2" test $? -eq 2
+check "and says so at the node" contains needs_supplier.err "needs_supplier.yaml:3:5: nodes[1] (v): a validate node reads the supplier's rules"
 
 finish_checks

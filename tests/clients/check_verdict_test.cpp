@@ -124,6 +124,9 @@ TEST(CheckVerdict, ABodyCutShortOnPurposeStillCountsAsTheAnswer) {
 TEST(CheckVerdict, TimeoutsSayWhichPhaseRanOut) {
   EXPECT_EQ(judge(failed(CURLE_OPERATION_TIMEDOUT, true, true)).error, "no answer within 10000 ms");
   EXPECT_EQ(judge(failed(CURLE_OPERATION_TIMEDOUT, true, false)).error, "could not connect within 5000 ms");
+  // The attempt's time limit also bounds connecting.
+  EXPECT_EQ(judge_check(failed(CURLE_OPERATION_TIMEDOUT, true, false), 2000, 5000, 5).error,
+            "could not connect within 2000 ms");
 }
 
 TEST(CheckOutcomeNames, RoundTripAndOnlyUpAndRedirectedAreHealthy) {

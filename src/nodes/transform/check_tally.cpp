@@ -25,7 +25,7 @@ void CheckTally::add(const std::string& url, CheckOutcome outcome, std::int64_t 
   ++outcomes_[name];
   ++checked_;
   attempts_ += static_cast<std::uint64_t>(std::max(attempts, 0));
-  auto& host = hosts_[host_of(url)];
+  auto& host = hosts_[outcome == CheckOutcome::invalid_url ? std::string("(invalid URLs)") : host_of(url)];
   ++host.checked;
   if (failed) ++host.failed;
   if (timed && (slowest_.size() < CheckReport::listed_max || ms > slowest_.back().ms)) {
