@@ -443,11 +443,11 @@ void FetchLoop::finish_check(TransferSlot* slot, Task* task, CheckVerdict verdic
   if (verdict.try_ranged_get && !task->job.ranged_get) {
     // Asking again another way is not a retry: it goes at once and does not spend an attempt.
     task->job.ranged_get = true;
-    --task->attempts;
+    ++task->fallbacks;
     queue_.retry_at(task, Clock::now());
     return;
   }
-  if (verdict.retry && task->attempts < policy_.max_attempts) {
+  if (verdict.retry && task->attempts - task->fallbacks < policy_.max_attempts) {
     const long delay = retry_delay_ms(policy_, task->attempts, retry_after_s, rng_);
     queue_.retry_at(task, Clock::now() + std::chrono::milliseconds(delay));
     retries_.fetch_add(1, std::memory_order_relaxed);

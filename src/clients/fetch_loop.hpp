@@ -67,6 +67,7 @@ class FetchLoop {
     FetchJob job;
     std::vector<Waiter> waiters;
     int attempts = 0;
+    int fallbacks = 0;             // a check's GET after HEAD failed: a request, but not a retry
     TransferSlot* slot = nullptr;  // while an attempt runs
   };
 

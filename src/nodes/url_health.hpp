@@ -27,7 +27,7 @@ inline constexpr std::string_view connect_ms = "check_connect_ms";
 inline constexpr std::string_view tls_ms = "check_tls_ms";
 inline constexpr std::string_view first_byte_ms = "check_first_byte_ms";
 inline constexpr std::string_view total_ms = "check_total_ms";
-inline constexpr std::string_view attempts = "check_attempts";  // integer
+inline constexpr std::string_view attempts = "check_attempts";  // integer: attempts, a GET after HEAD included
 inline constexpr std::string_view error = "check_error";        // text or null
 
 }  // namespace sluice::url_fields
@@ -58,7 +58,7 @@ struct CheckReport {
   static constexpr std::size_t listed_max = 10;
   std::map<std::string, std::uint64_t> outcomes;  // every class, zero or not
   std::uint64_t checked = 0;                      // URLs checked (each once, whatever its duplicates)
-  std::uint64_t attempts = 0;                     // requests sent, retries and HEAD-to-GET fallbacks included
+  std::uint64_t attempts = 0;  // attempts started, retries and GETs after HEAD included; a redirect chain is one
   // Of the URLs that got an answer or an error from the network (not invalid_url or blocked before
   // connecting), in milliseconds to the last attempt's end; about 6% resolution.
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;

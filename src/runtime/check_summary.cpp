@@ -25,7 +25,7 @@ std::string format_checks(const FlowResult& f) {
   if (!f.checks) return {};
   const CheckReport& c = *f.checks;
   std::string out = "  URLs checked   " + std::string(12 - std::min<std::size_t>(12, u(c.checked).size()), ' ') +
-                    u(c.checked) + "  (" + u(c.attempts) + " requests)\n";
+                    u(c.checked) + "  (" + u(c.attempts) + " attempts)\n";
   for (const auto& [name, n] : c.outcomes) {
     if (n == 0) continue;
     char line[128];
@@ -65,7 +65,7 @@ std::string format_checks(const FlowResult& f) {
 std::string checks_json(const FlowResult& f) {
   if (!f.checks) return "null";
   const CheckReport& c = *f.checks;
-  std::string j = "{\"checked\": " + u(c.checked) + ", \"requests\": " + u(c.attempts) + ", \"outcomes\": {";
+  std::string j = "{\"checked\": " + u(c.checked) + ", \"attempts\": " + u(c.attempts) + ", \"outcomes\": {";
   bool first = true;
   for (const auto& [name, n] : c.outcomes) {
     j += (first ? "" : ", ") + str(name) + ": " + u(n);

@@ -105,7 +105,9 @@ class HttpCheck final : public AsyncTransformNode {
       ++state->pending;
       try {
         fetcher_->submit(std::move(job), [this, state, i](FetchResult&& res) {
-          if (res.status != FetchResult::Status::aborted) apply(state->batch->records[i], std::move(res), true);
+          // A URL refused before any request (invalid, another scheme) has no method or timings.
+          const bool requested = res.attempts > 0;
+          if (res.status != FetchResult::Status::aborted) apply(state->batch->records[i], std::move(res), requested);
           finish_one(state);
         });
       } catch (...) {
@@ -134,7 +136,7 @@ class HttpCheck final : public AsyncTransformNode {
   };
 
   // Runs on the I/O thread: only the record's own values are written, nothing blocks.
-  void apply(Record& r, FetchResult&& res, bool transferred) {
+  void apply(Record& r, FetchResult&& res, bool requested) {
     const UrlProbe& p = res.probe;
     const std::string url = value_text(r.values[url_]);
     r.values[outcome_] = std::string(to_string(p.outcome));
@@ -150,8 +152,8 @@ class HttpCheck final : public AsyncTransformNode {
     r.values[redirects_] = Json{std::move(hops)};
     r.values[content_type_] = res.content_type.empty() ? Value() : Value(res.content_type);
     r.values[content_length_] = p.content_length >= 0 ? Value(p.content_length) : Value();
-    r.values[method_] = transferred ? Value(std::string(p.ranged_get ? "GET" : "HEAD")) : Value();
-    const bool timed = transferred && p.timings.total_us > 0;
+    r.values[method_] = requested ? Value(std::string(p.ranged_get ? "GET" : "HEAD")) : Value();
+    const bool timed = requested && p.timings.total_us > 0;
     auto timing = [&](std::int64_t us) { return timed ? Value(millis(us)) : Value(); };
     r.values[dns_] = timing(p.timings.dns_us);
     r.values[connect_] = timing(p.timings.connect_us);
