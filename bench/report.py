@@ -268,7 +268,7 @@ def main():
             w(f"| `{b['name']}` | {b['cpu_time']:,.1f} {unit} | {rate} |")
         w("")
     w("## Reproduce\n")
-    w("```sh\nscripts/bench           # the full run (about 25 minutes on 2 cores)\n"
+    w("```sh\nscripts/bench           # the full run (about 15 minutes on 2 cores)\n"
       "scripts/bench --quick   # smaller sizes, about 5 minutes\n```\n")
     w("The harness installs the Debian packages it needs (`scripts/setup --bench`: Go 1.19 and pgx v4 for the peer, "
       "pgloader, gnuplot), builds everything, and leaves its working files in `build/bench-harness/`.\n")
