@@ -66,6 +66,7 @@ struct Batch {
   std::vector<Record> records;
   std::vector<Reject> rejects;
   std::uint64_t skipped = 0;  // rows read that are not products (image-only and parent rows); no record
+  std::uint64_t filtered = 0;  // records a filter or router dropped on purpose, counted by the node that did
   std::shared_ptr<const std::vector<std::string>> raw_header;  // names of Record::raw columns
 
   // Runs check(record) on every record in order. A record for which it returns a RejectReason

@@ -124,6 +124,12 @@ class TransformNode {
   // Must not throw for bad data: a throw is a fatal error that stops the run.
   virtual void process(Batch& batch) = 0;
   virtual void close() {}  // after the last batch, also when the run stopped early
+  // What drops records on purpose (moved out and counted in batch.filtered), for the summary:
+  // "category in [gift_card]"; empty: the node drops nothing.
+  virtual std::string filter_condition() const { return {}; }
+  // Rows of the node's own inputs (a supplemental feed) it refused while opening: they go to the run's
+  // rejects output but are not rows of the main feed. Taken once, after open().
+  virtual std::vector<Reject> take_side_rejects() { return {}; }
 };
 
 // A transform whose work completes elsewhere (downloads on an I/O thread): it must not hold a worker
@@ -142,6 +148,24 @@ class AsyncTransformNode {
   virtual void close() {}  // after the last batch, also when the run stopped early
   // After close(): what the URLs a checking node checked came to; nullopt for other nodes.
   virtual std::optional<CheckReport> check_report() const { return std::nullopt; }
+};
+
+// A node that sends each record to one of several named output ports (a router; a lookup whose
+// missing keys go their own way).
+class RouterNode {
+ public:
+  virtual ~RouterNode() = default;
+  virtual void open(const RunContext&) {}
+  // Moves every record of `batch` into outs[p], p indexing the node's output ports without
+  // "rejects" (outs has one empty batch per port on entry), or to batch.rejects, or drops it and
+  // counts it in batch.filtered. Records keep their order within each port. Must not throw for bad
+  // data.
+  virtual void route(Batch& batch, std::vector<Batch>& outs) = 0;
+  virtual void abort() {}
+  virtual std::uint64_t retries() const { return 0; }
+  virtual void close() {}
+  // What drops records on purpose, for the summary ("category in [gift_card]"); empty: nothing does.
+  virtual std::string filter_condition() const { return {}; }
 };
 
 // What drain() hands back: rows finished after their batch's write() returned.
@@ -176,6 +200,6 @@ class SinkNode {
 };
 
 using NodeBody = std::variant<std::unique_ptr<SourceNode>, std::unique_ptr<TransformNode>, std::unique_ptr<SinkNode>,
-                              std::unique_ptr<AsyncTransformNode>>;
+                              std::unique_ptr<AsyncTransformNode>, std::unique_ptr<RouterNode>>;
 
 }  // namespace sluice

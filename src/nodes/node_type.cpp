@@ -24,9 +24,12 @@ std::vector<std::string> NodeType::input_ports() const {
   return {"in"};
 }
 
-std::vector<std::string> NodeType::output_ports() const {
+std::vector<std::string> NodeType::output_ports(const YAML::Node& entry) const {
   std::vector<std::string> ports;
-  if (role != NodeRole::sink) ports.push_back("out");
+  if (ports_from_settings)
+    ports = ports_from_settings(entry);
+  else if (role != NodeRole::sink)
+    ports.push_back("out");
   if (can_reject) ports.push_back("rejects");
   return ports;
 }

@@ -39,9 +39,14 @@ struct NodeType {
   NodeBody (*make)(NodeBuildContext& ctx);
   bool needs_database = false;  // the run connects, takes the supplier lock and keeps a ledger
   bool needs_supplier = true;   // reads the supplier file's rules; false: runs without one
+  // The output ports (besides "rejects") when the node's settings name them (a router's cases); null:
+  // "out" for every role but a sink. Called on unchecked settings: must not throw.
+  std::vector<std::string> (*ports_from_settings)(const YAML::Node& entry) = nullptr;
 
   std::vector<std::string> input_ports() const;
-  std::vector<std::string> output_ports() const;
+  // The node's output ports: its data ports first, in order (what RouterNode::route's outs index),
+  // then "rejects" when it can reject.
+  std::vector<std::string> output_ports(const YAML::Node& entry = YAML::Node()) const;
 };
 
 // Every built-in node type, in the order `sluice nodes` lists them.
