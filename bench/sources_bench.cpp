@@ -101,7 +101,7 @@ std::int64_t read_all(const std::string& supplier_yaml, const std::string& sourc
   GraphFile graph = read_graph_file(graph_doc, diags);
   auto plan = plan_graph(graph, graph_doc, supplier, supplier_doc, diags);
   if (!diags.empty()) throw std::runtime_error(diags.format());
-  auto& source = *std::get<std::unique_ptr<SourceNode>>(plan->chain.front().body);
+  auto& source = *std::get<std::unique_ptr<SourceNode>>(plan->nodes.front().body);
   source.open(RunContext{.input = path});
   std::int64_t rows = 0;
   for (Batch b; source.next(b, 1000); b = Batch()) rows += static_cast<std::int64_t>(b.records.size());

@@ -82,7 +82,7 @@ edges: [read -> check, check -> price, price -> out]
     if (!diags.empty()) throw std::runtime_error(diags.format());
   }
 
-  TransformNode& transform(std::size_t i) { return *std::get<std::unique_ptr<TransformNode>>(plan->chain[i].body); }
+  TransformNode& transform(std::size_t i) { return *std::get<std::unique_ptr<TransformNode>>(plan->nodes[i].body); }
 
   Batch batch(std::size_t n) {
     Batch b;

@@ -50,7 +50,7 @@ void run_feed(const std::string& graph, const std::string& supplier, std::string
   RunContext ctx;
   ctx.input = file.path();
   ctx.as_of = 1781000000;
-  auto& chain = pipeline->plan->chain;
+  auto& chain = pipeline->plan->nodes;
   auto& source = *std::get<std::unique_ptr<SourceNode>>(chain.front().body);
   try {
     source.open(ctx);

@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
   if (!diags.empty() || !pipeline->plan) return report_config_errors(diags);
 
   if (*check) {
-    std::cerr << "sluice: " << graph_path << (supplier_path.empty() ? "" : " with " + supplier_path) << ": ok (" << pipeline->plan->chain.size()
+    std::cerr << "sluice: " << graph_path << (supplier_path.empty() ? "" : " with " + supplier_path) << ": ok (" << pipeline->plan->nodes.size()
               << " nodes, " << pipeline->plan->schema.size() << " fields)\n";
     return 0;
   }

@@ -1,4 +1,4 @@
-// Runs a plan as a tbb::flow::graph inside its own task arena and accounts for every row.
+// Runs a plan as a dataflow graph inside its own task arena and accounts for every row.
 #pragma once
 
 #include <atomic>
@@ -14,9 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <oneapi/tbb/task_group.h>
-
-#include "core/histogram.hpp"
 #include "graph/plan.hpp"
 #include "nodes/sink/rejects_writer.hpp"
 
@@ -26,21 +23,47 @@ namespace sluice {
 enum class StopReason { none, error_budget, deadline, interrupted, lock_lost };
 std::string_view to_string(StopReason);
 
+// What one node did with the rows it received. Conservation: in = sum of ports + rejected + filtered
+// + skipped + written + not_processed, checked at the end of every run.
 struct NodeCounts {
   std::string id;
   std::string type;
-  std::uint64_t in = 0;                       // records received
-  std::uint64_t out = 0;                      // records passed on (or written, for a sink)
+  std::uint64_t in = 0;                       // records received (a source: rows read)
+  std::uint64_t out = 0;                      // records passed on, over all ports (or written, for a sink)
+  std::vector<std::pair<std::string, std::uint64_t>> ports;  // records sent out of each data port
   std::uint64_t rejected = 0;                 // records this node rejected
+  std::uint64_t filtered = 0;                 // records dropped on purpose (a filter, a router's discard)
+  std::string condition;                      // what dropped them
+  std::uint64_t skipped = 0;                  // a source: rows that are not products or belong to another shard
+  std::uint64_t written = 0;                  // a sink: records written, inserted, updated or found unchanged
+  std::uint64_t not_processed = 0;            // received but not finished when the run stopped
   std::uint64_t calls = 0;                    // batches handled
   std::uint64_t retries = 0;                  // operations the node tried again
   double busy_seconds = 0;                    // summed over all the node's concurrent calls
   double p50 = 0, p95 = 0, p99 = 0, max = 0;  // seconds per batch
 };
 
+// What travelled along one edge. Rows sent but never received were queued when the run stopped.
+struct EdgeCounts {
+  std::string from, port, to;
+  std::uint64_t sent = 0, received = 0;
+};
+
+// What one sink did: the identity of its branch is in = written + rejected + not_processed.
+struct SinkCounts {
+  std::string id;
+  std::string type;
+  WriteCounts counts;
+  std::uint64_t in = 0, rejected = 0, not_processed = 0;
+  bool identity_holds() const { return in == counts.total() + rejected + not_processed; }
+};
+
 struct FlowResult {
   std::uint64_t read = 0;           // input rows, including those rejected by the source
-  WriteCounts sink;                 // what the sink did with the rows that reached it
+  WriteCounts sink;                 // what the sinks did with the rows that reached them, summed
+  std::vector<SinkCounts> sinks;    // each sink's own counts, in plan order
+  std::uint64_t copies = 0;         // extra records made where a port feeds several edges
+  std::uint64_t filtered = 0;       // records dropped on purpose by filters and routers
   SyncOutcome sync;                 // what a full-feed sync did once the rows were written
   std::optional<CheckReport> checks;  // what a URL check found (a graph with an http_check node)
   HealthChanges health;               // what a URL history sink found changed since the previous checks
@@ -51,12 +74,18 @@ struct FlowResult {
   StopReason stop = StopReason::none;
   std::exception_ptr error;  // a fatal error, already wrapped with the failing node's name
   std::vector<NodeCounts> nodes;
+  std::vector<EdgeCounts> edges;
+  std::uint64_t side_rejected = 0;  // rows of supplemental inputs refused (in the rejects output, not in `read`)
   std::uint64_t bytes_read = 0;
   std::optional<std::uint64_t> bytes_total;
   int threads = 0;
   std::chrono::duration<double> wall{};
 
-  bool identity_holds() const { return read == sink.total() + rejected + skipped + other_shard + not_processed; }
+  // Every row read, and every copy a fan-out made, ends exactly once: written by a sink, rejected,
+  // filtered, skipped, kept by another shard or not processed. A chain makes no copies.
+  bool identity_holds() const {
+    return read + copies == sink.total() + rejected + filtered + skipped + other_shard + not_processed;
+  }
 };
 
 // A live view of a running flow, for progress lines.
@@ -65,6 +94,8 @@ struct FlowSnapshot {
   std::optional<std::uint64_t> bytes_total;
   std::vector<std::pair<std::string, std::uint64_t>> node_out;  // records each node passed on
 };
+
+class FlowTally;
 
 // A fatal error inside a node, named after it.
 class NodeError : public std::runtime_error {
@@ -105,12 +136,7 @@ class Flow {
   std::function<void(const std::vector<Reject>&, const std::vector<std::string>*)> on_rejects;
 
  private:
-  struct Stats {
-    std::atomic<std::uint64_t> in{0}, out{0}, rejected{0}, busy_ns{0};
-    LatencyHistogram latency;
-  };
-  template <class F>
-  auto guarded(const std::string& id, Stats& stats, F&& f);
+  friend class FlowGraph;
   void abort_nodes();
   void record_failure(std::exception_ptr error);
   // A fatal error that reached no TBB task (an async node's completion on another thread), named
@@ -123,15 +149,10 @@ class Flow {
   std::atomic<StopReason> reason_{StopReason::none};
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 
-  std::unique_ptr<Stats[]> stats_;
-  Stats rejects_stats_;
-  std::atomic<std::uint64_t> read_{0}, rejected_{0}, finished_{0}, skipped_{0}, other_shard_{0};
-  // The source's byte counters, copied by the input node: the source itself is not thread-safe.
-  std::atomic<std::uint64_t> bytes_read_{0};
-  std::atomic<std::int64_t> bytes_total_{-1};
+  std::unique_ptr<FlowTally> tally_;
 
   mutable std::mutex context_mutex_;
-  oneapi::tbb::task_group_context* context_ = nullptr;  // while the graph runs
+  std::function<void()> cancel_graph_;  // while the graph runs
   std::exception_ptr failure_;                          // from fail(), under context_mutex_
   // stop() calls under way on other threads: run() waits for them before it reads failure_, since
   // a stop cancels the graph before its aborts can record a failure.

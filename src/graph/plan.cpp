@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace sluice {
 namespace {
@@ -71,9 +72,17 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
   if (nodes.IsSequence())
     for (const auto& n : nodes)
       if (YAML::Node id = lookup(n, {"id"}); id.IsScalar()) in_file.insert(id.Scalar());
-  std::map<std::string, std::vector<std::string>> next, prev;
-  std::set<std::pair<std::string, std::string>> seen_edges;
+  std::map<std::string, std::vector<std::string>> next, prev;  // node ids, once per edge
+  std::set<std::tuple<std::string, std::string, std::string>> seen_edges;  // from, port, to
   std::map<std::pair<std::string, std::string>, const EdgeEntry*> edge_of;
+  std::vector<const EdgeEntry*> kept_edges;
+  std::map<std::string, std::vector<std::string>> ports_of;  // data output ports of each typed node
+  for (const auto& e : graph.nodes)
+    if (const NodeType* t = type_of.count(e.id) ? type_of[e.id] : nullptr) {
+      auto ports = t->output_ports(e.settings);
+      ports.erase(std::remove(ports.begin(), ports.end(), "rejects"), ports.end());
+      ports_of[e.id] = ports;
+    }
   for (const auto& edge : graph.edges) {
     std::string path = "edges[" + std::to_string(edge.index) + "]";
     bool ok = true;
@@ -94,7 +103,7 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     const NodeType* from_type = type_of.count(edge.from) ? type_of[edge.from] : nullptr;
     const NodeType* to_type = type_of.count(edge.to) ? type_of[edge.to] : nullptr;
     if (from_type) {
-      auto ports = from_type->output_ports();
+      auto ports = from_type->output_ports(by_id[edge.from]->settings);
       if (edge.from_port == "rejects" && from_type->can_reject) {
         diags.add(at_from("the rejects port of '" + edge.from +
                           "' goes to the run's rejects output by itself; "
@@ -117,13 +126,15 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
       }
     }
     if (!ok) continue;
-    if (!seen_edges.insert({edge.from, edge.to}).second) {
-      diags.add(graph_doc.at(edge.where, path, "edge " + edge.from + " -> " + edge.to + " is given twice"));
+    if (!seen_edges.insert({edge.from, edge.from_port, edge.to}).second) {
+      diags.add(graph_doc.at(edge.where, path, "edge " + edge.from + "." + edge.from_port + " -> " + edge.to +
+                                                   " is given twice"));
       continue;
     }
     next[edge.from].push_back(edge.to);
     prev[edge.to].push_back(edge.from);
-    edge_of[{edge.from, edge.to}] = &edge;
+    edge_of.emplace(std::make_pair(edge.from, edge.to), &edge);
+    kept_edges.push_back(&edge);
   }
   if (diags.size() != errors_before) return nullptr;
   // Nodes or edges of the wrong shape are reported already; the topology of what is left says nothing.
@@ -169,8 +180,9 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     }
   }
 
-  // Topology: one source, then a chain of transforms, then one sink.
+  // Topology: one source; every output port connected, every other node fed.
   const NodeEntry* source = nullptr;
+  std::size_t transactional_sinks = 0;
   for (const auto& e : graph.nodes) {
     const NodeType* t = type_of[e.id];
     if (t->role == NodeRole::source) {
@@ -181,20 +193,31 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
         source = &e;
       }
     }
-    if (next[e.id].size() > 1 && !on_cycle.count(e.id))
-      diags.add(graph_doc.at(e.settings, e.path(),
-                             "node '" + e.id + "' has " + std::to_string(next[e.id].size()) + " outgoing edges (" +
-                                 join(next[e.id]) +
-                                 "); a graph is a chain from one source to one sink, so each "
-                                 "node feeds at most one other"));
-    if (prev[e.id].size() > 1 && !on_cycle.count(e.id))
-      diags.add(graph_doc.at(e.settings, e.path(),
-                             "node '" + e.id + "' has " + std::to_string(prev[e.id].size()) + " incoming edges (" +
-                                 join(prev[e.id]) + "); each node is fed by at most one other"));
-    if (t->role != NodeRole::sink && next[e.id].empty())
-      diags.add(graph_doc.at(e.settings, e.path(), "the output of '" + e.id + "' goes nowhere: add an edge from it"));
+    for (const auto& port : ports_of[e.id]) {
+      bool connected = std::any_of(kept_edges.begin(), kept_edges.end(), [&](const EdgeEntry* x) {
+        return x->from == e.id && x->from_port == port;
+      });
+      if (connected) continue;
+      if (port == "out")
+        diags.add(graph_doc.at(e.settings, e.path(), "the output of '" + e.id + "' goes nowhere: add an edge from it"));
+      else
+        diags.add(graph_doc.at(e.settings, e.path(),
+                               "the output port '" + port + "' of '" + e.id + "' goes nowhere: add an edge from " +
+                                   e.id + "." + port + (t->name == "route" ? " (or set unmatched: discard)" : "")));
+    }
     if (t->role != NodeRole::source && prev[e.id].empty())
       diags.add(graph_doc.at(e.settings, e.path(), "nothing feeds '" + e.id + "': add an edge into it"));
+    if (plan->run.ordered && prev[e.id].size() > 1 && !on_cycle.count(e.id))
+      diags.add(graph_doc.at(e.settings, e.path(),
+                             "node '" + e.id + "' has " + std::to_string(prev[e.id].size()) + " incoming edges (" +
+                                 join(prev[e.id]) +
+                                 "); an ordered graph cannot merge branches, since their records would interleave: "
+                                 "give the branches their own sinks, or set run.ordered: false"));
+    if (t->role == NodeRole::sink && t->needs_database && supplier.mode == "atomic" && ++transactional_sinks == 2)
+      diags.add(graph_doc.at(e.settings, e.path(),
+                             "mode: atomic commits the whole run in one transaction, which one database sink "
+                             "can do but not two: '" +
+                                 e.id + "' is the second"));
   }
   if (!source && !graph.nodes.empty())
     diags.add(graph_doc.at(nodes, "nodes", "the graph has no source node (e.g. csv_source)", graph_doc.root()));
@@ -202,22 +225,25 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     diags.add(graph_doc.at(nodes, "nodes", "the graph has no nodes", graph_doc.root()));
   if (diags.size() != errors_before) return nullptr;
 
-  // Walk the chain; a cycle shows up as a node seen twice, a disconnected node as one never seen.
-  std::vector<const NodeEntry*> chain;
-  std::set<std::string> on_chain;
-  for (const NodeEntry* cur = source; cur;) {
-    if (!on_chain.insert(cur->id).second) {
-      std::string cycle;
-      for (const auto* n : chain) cycle += n->id + " -> ";
-      diags.add(graph_doc.at(cur->settings, cur->path(), "the edges form a cycle: " + cycle + cur->id));
-      return nullptr;
+  // Topological order from the source (Kahn's): a node comes after every node that feeds it. A node
+  // the walk never reaches is not connected to the source.
+  std::vector<const NodeEntry*> order;
+  {
+    std::map<std::string, std::size_t> waiting;
+    for (const auto& e : graph.nodes) waiting[e.id] = prev[e.id].size();
+    std::vector<const NodeEntry*> ready{source};
+    while (!ready.empty()) {
+      const NodeEntry* cur = ready.front();
+      ready.erase(ready.begin());
+      order.push_back(cur);
+      for (const auto& to : next[cur->id])
+        if (--waiting[to] == 0) ready.push_back(by_id[to]);
     }
-    chain.push_back(cur);
-    const auto& out = next[cur->id];
-    cur = out.empty() ? nullptr : by_id[out.front()];
   }
+  std::set<std::string> reached;
+  for (const auto* e : order) reached.insert(e->id);
   for (const auto& e : graph.nodes) {
-    if (!on_chain.count(e.id))
+    if (!reached.count(e.id))
       diags.add(graph_doc.at(e.settings, e.path(),
                              "node '" + e.id + "' is not connected to the source '" + source->id + "'"));
   }
@@ -226,10 +252,13 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
   if (!inputs_clean) return nullptr;
 
   // Build in flow order, so that fields appear in the order the nodes add them.
-  for (const NodeEntry* e : chain) {
+  std::map<std::string, std::size_t> index_of;
+  for (const NodeEntry* e : order) {
     PlannedNode p;
     p.entry = e;
     p.type = type_of[e->id];
+    p.ports = ports_of[e->id];
+    index_of[e->id] = plan->nodes.size();
     if (p.type->needs_database) plan->needs_database = true;
     if (p.type->needs_supplier && supplier.defaulted) {
       diags.add(graph_doc.at(e->settings, e->path(),
@@ -247,11 +276,42 @@ std::unique_ptr<Plan> plan_graph(const GraphFile& graph, const Document& graph_d
     bool built = std::visit([](const auto& ptr) { return ptr != nullptr; }, p.body);
     if (!built && diags.size() == errors_before)
       diags.add(graph_doc.at(e->settings, e->path(), "node could not be built"));
-    plan->chain.push_back(std::move(p));
+    plan->nodes.push_back(std::move(p));
   }
   if (diags.size() != errors_before) return nullptr;
+  for (const EdgeEntry* x : kept_edges) {
+    const auto& ports = plan->nodes[index_of[x->from]].ports;
+    auto port = static_cast<std::size_t>(std::find(ports.begin(), ports.end(), x->from_port) - ports.begin());
+    plan->edges.push_back(PlannedEdge{index_of[x->from], port, index_of[x->to]});
+  }
   plan->key_field = plan->schema.find(supplier.key);
   return plan;
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+std::vector<std::size_t> Plan::out_edges(std::size_t node, std::size_t port) const {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < edges.size(); ++i)
+    if (edges[i].from == node && edges[i].from_port == port) out.push_back(i);
+  return out;
+}
+
+std::vector<std::size_t> Plan::in_edges(std::size_t node) const {
+  std::vector<std::size_t> in;
+  for (std::size_t i = 0; i < edges.size(); ++i)
+    if (edges[i].to == node) in.push_back(i);
+  return in;
+}
+
+void Plan::connect_chain() {
+  edges.clear();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].ports.empty() && nodes[i].type && nodes[i].type->role != NodeRole::sink) nodes[i].ports = {"out"};
+    if (i + 1 < nodes.size()) edges.push_back(PlannedEdge{i, 0, i + 1});
+  }
 }
 
 }  // namespace sluice

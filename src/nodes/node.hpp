@@ -166,6 +166,9 @@ class RouterNode {
   virtual void close() {}
   // What drops records on purpose, for the summary ("category in [gift_card]"); empty: nothing does.
   virtual std::string filter_condition() const { return {}; }
+  // Rows of the node's own inputs (a supplemental feed) it refused while opening: they go to the run's
+  // rejects output but are not rows of the main feed. Taken once, after open().
+  virtual std::vector<Reject> take_side_rejects() { return {}; }
 };
 
 // What drain() hands back: rows finished after their batch's write() returned.

@@ -132,7 +132,7 @@ class LockWatch {
 // The database time limits: those of the graph's database node, else the defaults.
 PgTimeouts pg_timeouts(const Plan& plan) {
   PgTimeouts t;
-  for (const auto& p : plan.chain) {
+  for (const auto& p : plan.nodes) {
     if (!p.type->needs_database || !p.entry) continue;
     const ObjectSpec& spec = p.type->spec();
     Settings s(p.entry->settings, &spec);

@@ -164,14 +164,15 @@ struct TestFlow {
     sink_entry.id = "sink";
     plan.run = run;
     plan.schema.add("n");
-    plan.chain.push_back(
-        PlannedNode{&source_entry, &kSourceType, std::make_unique<CountingSource>(rows, max_outstanding), 0});
+    plan.nodes.push_back(
+        PlannedNode{&source_entry, &kSourceType, std::make_unique<CountingSource>(rows, max_outstanding), 0, {}});
     if (with_transform)
-      plan.chain.push_back(
-          PlannedNode{&transform_entry, &kTransformType, std::make_unique<JitterTransform>(throw_at_500), 0});
+      plan.nodes.push_back(
+          PlannedNode{&transform_entry, &kTransformType, std::make_unique<JitterTransform>(throw_at_500), 0, {}});
     auto s = std::make_unique<CollectSink>(&seen);
     sink = s.get();
-    plan.chain.push_back(PlannedNode{&sink_entry, &kSinkType, std::move(s), 0});
+    plan.nodes.push_back(PlannedNode{&sink_entry, &kSinkType, std::move(s), 0, {}});
+    plan.connect_chain();
     rejects.open(dir.file("rejects.ndjson"));
   }
 };
@@ -281,7 +282,7 @@ TEST(Flow, SnapshotsFromAnotherThreadReadOnlyTheFlowsOwnCounters) {
 
 TEST(Flow, ANodeThatCannotAbortFailsTheRunInsteadOfEndingTheProcess) {
   TestFlow t(1'000'000, settings(2, 10, 100, true), true);
-  static_cast<CountingSource*>(std::get<std::unique_ptr<SourceNode>>(t.plan.chain.front().body).get())->throw_on_abort =
+  static_cast<CountingSource*>(std::get<std::unique_ptr<SourceNode>>(t.plan.nodes.front().body).get())->throw_on_abort =
       true;
   Flow flow(t.plan, t.rejects);
   // The deadline fires on the watchdog's thread, which aborts the nodes.
@@ -321,8 +322,9 @@ TEST(Flow, AnErrorInAnAsyncCompletionFailsTheRunNamingTheNode) {
   TestFlow t(2000, settings(2, 10, 100, true), false);
   NodeEntry fetch_entry;
   fetch_entry.id = "fetch";
-  t.plan.chain.insert(t.plan.chain.begin() + 1,
-                      PlannedNode{&fetch_entry, &kTransformType, std::make_unique<ThreadedAsync>(500), 0});
+  t.plan.nodes.insert(t.plan.nodes.begin() + 1,
+                      PlannedNode{&fetch_entry, &kTransformType, std::make_unique<ThreadedAsync>(500), 0, {}});
+  t.plan.connect_chain();
   Flow flow(t.plan, t.rejects);
   FlowResult r = flow.run(RunContext{});  // returns: the failed batch's reservation was released
   ASSERT_TRUE(r.error);
