@@ -15,6 +15,7 @@
 #include "runtime/exit_codes.hpp"
 #include "runtime/log.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/run_summary.hpp"
 #include "runtime/process_limits.hpp"
 #include "runtime/signals.hpp"
 

@@ -77,10 +77,4 @@ struct RunOutcome {
 // database); so does SupplierLocked.
 RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options);
 
-// The end-of-run summary, with the accounting identity, for people.
-std::string format_summary(const RunOutcome& outcome, const Pipeline& pipeline);
-
-// The same as one structured log event (for --log-format json).
-void log_summary(const RunOutcome& outcome, const Pipeline& pipeline);
-
 }  // namespace sluice

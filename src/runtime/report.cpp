@@ -35,6 +35,11 @@ Resources resources() {
   return r;
 }
 
+std::string ports_json(const NodeCounts& n) {
+  std::string out = "{";
+  for (const auto& [port, count] : n.ports) out += (out.size() > 1 ? ", " : "") + str(port) + ": " + u(count);
+  return out + "}";
+}
 
 }  // namespace
 
@@ -74,7 +79,8 @@ std::string render_report(const ReportContext& r) {
                           ", \"inserted\": " + u(f.sink.inserted) + ", \"updated\": " + u(f.sink.updated) +
                           ", \"unchanged\": " + u(f.sink.unchanged) + ", \"rejected\": " + u(f.rejected) +
                           ", \"skipped\": " + u(f.skipped) + ", \"other_shard\": " + u(f.other_shard) +
-                          ", \"not_processed\": " + u(f.not_processed) +
+                          ", \"not_processed\": " + u(f.not_processed) + ", \"filtered\": " + u(f.filtered) +
+                          ", \"copies\": " + u(f.copies) + ", \"side_rejected\": " + u(f.side_rejected) +
                           ", \"identity_holds\": " + (f.identity_holds() ? "true" : "false") + "}");
   std::string codes = "{";
   for (const auto& [code, n] : r.outcome.rejects_by_code)
@@ -86,11 +92,33 @@ std::string render_report(const ReportContext& r) {
     const NodeCounts& n = f.nodes[i];
     nodes += std::string(i ? ",\n    " : "\n    ") + "{\"id\": " + str(n.id) + ", \"type\": " + str(n.type) +
              ", \"in\": " + u(n.in) + ", \"out\": " + u(n.out) + ", \"rejected\": " + u(n.rejected) +
+             ", \"filtered\": " + u(n.filtered) + ", \"skipped\": " + u(n.skipped) + ", \"written\": " + u(n.written) +
+             ", \"not_processed\": " + u(n.not_processed) +
+             ", \"condition\": " + (n.condition.empty() ? std::string("null") : str(n.condition)) +
+             ", \"ports\": " + ports_json(n) +
              ", \"retries\": " + u(n.retries) + ", \"batches\": " + u(n.calls) +
              ", \"busy_seconds\": " + num(n.busy_seconds) + ", \"batch_latency_seconds\": {\"p50\": " + num(n.p50) +
              ", \"p95\": " + num(n.p95) + ", \"p99\": " + num(n.p99) + ", \"max\": " + num(n.max) + "}}";
   }
   field("nodes", nodes + "\n  ]");
+  std::string edges = "[";
+  for (std::size_t i = 0; i < f.edges.size(); ++i) {
+    const EdgeCounts& e = f.edges[i];
+    edges += std::string(i ? ",\n    " : "\n    ") + "{\"from\": " + str(e.from) + ", \"port\": " + str(e.port) +
+             ", \"to\": " + str(e.to) + ", \"sent\": " + u(e.sent) + ", \"received\": " + u(e.received) + "}";
+  }
+  field("edges", edges + (f.edges.empty() ? "]" : "\n  ]"));
+  std::string sinks = "[";
+  for (std::size_t i = 0; i < f.sinks.size(); ++i) {
+    const SinkCounts& s = f.sinks[i];
+    sinks += std::string(i ? ",\n    " : "\n    ") + "{\"id\": " + str(s.id) + ", \"type\": " + str(s.type) +
+             ", \"in\": " + u(s.in) + ", \"written\": " + u(s.counts.written) +
+             ", \"inserted\": " + u(s.counts.inserted) + ", \"updated\": " + u(s.counts.updated) +
+             ", \"unchanged\": " + u(s.counts.unchanged) + ", \"rejected\": " + u(s.rejected) +
+             ", \"not_processed\": " + u(s.not_processed) +
+             ", \"identity_holds\": " + (s.identity_holds() ? "true" : "false") + "}";
+  }
+  field("sinks", sinks + (f.sinks.empty() ? "]" : "\n  ]"));
   field("throughput", "{\"rows_per_second\": " + num(secs > 0 ? static_cast<double>(f.read) / secs : 0) +
                           ", \"bytes_per_second\": " + num(secs > 0 ? static_cast<double>(f.bytes_read) / secs : 0) +
                           ", \"bytes_read\": " + u(f.bytes_read) + "}");
@@ -138,7 +166,9 @@ std::string render_metrics(const ReportContext& r) {
                                                             {"rejected", f.rejected},
                                                             {"skipped", f.skipped},
                                                             {"other_shard", f.other_shard},
-                                                            {"not_processed", f.not_processed}};
+                                                            {"not_processed", f.not_processed},
+                                                            {"filtered", f.filtered},
+                                                            {"copies", f.copies}};
   for (const auto& [k, v] : outcomes) m += "sluice_run_rows{" + sup + ",outcome=\"" + k + "\"} " + u(v) + "\n";
   if (f.sync.full) {
     help("sluice_run_products", "Products a full-feed sync delisted or listed again in the last run.", "gauge");
@@ -174,7 +204,16 @@ std::string render_metrics(const ReportContext& r) {
     m += "sluice_node_rows{" + l + ",direction=\"in\"} " + u(n.in) + "\n";
     m += "sluice_node_rows{" + l + ",direction=\"out\"} " + u(n.out) + "\n";
     m += "sluice_node_rows{" + l + ",direction=\"rejected\"} " + u(n.rejected) + "\n";
+    m += "sluice_node_rows{" + l + ",direction=\"filtered\"} " + u(n.filtered) + "\n";
+    m += "sluice_node_rows{" + l + ",direction=\"not_processed\"} " + u(n.not_processed) + "\n";
   }
+  help("sluice_edge_rows", "Records sent along each edge of the graph in the last run.", "gauge");
+  for (const auto& e : f.edges)
+    m += "sluice_edge_rows{" + sup + ",from=\"" + label(e.from) + "\",port=\"" + label(e.port) + "\",to=\"" +
+         label(e.to) + "\"} " + u(e.sent) + "\n";
+  help("sluice_sink_rows", "Rows each sink wrote (inserted, updated, unchanged or written) in the last run.", "gauge");
+  for (const auto& s : f.sinks)
+    m += "sluice_sink_rows{" + sup + ",sink=\"" + label(s.id) + "\"} " + u(s.counts.total()) + "\n";
   help("sluice_node_retries", "Operations each node tried again in the last run.", "gauge");
   for (const auto& n : f.nodes)
     m += "sluice_node_retries{" + sup + ",node=\"" + label(n.id) + "\"} " + u(n.retries) + "\n";

@@ -7,7 +7,7 @@
 
 namespace sluice {
 
-inline constexpr const char* kReportSchema = "sluice.report/1";
+inline constexpr const char* kReportSchema = "sluice.report/2";
 
 struct ReportContext {
   const Pipeline& pipeline;

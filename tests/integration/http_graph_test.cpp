@@ -6,6 +6,7 @@
 #include "clients/pg.hpp"
 #include "clients/pg_schema.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/run_summary.hpp"
 #include "support/fixture_server.hpp"
 #include "support/test_support.hpp"
 

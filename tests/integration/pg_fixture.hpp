@@ -16,6 +16,7 @@
 #include "clients/pg.hpp"
 #include "clients/pg_schema.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/run_summary.hpp"
 #include "support/test_support.hpp"
 
 namespace sluice::test {

@@ -19,6 +19,7 @@
 #include "clients/pg.hpp"
 #include "clients/pg_schema.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/run_summary.hpp"
 #include "integration/pg_fixture.hpp"
 #include "support/test_support.hpp"
 

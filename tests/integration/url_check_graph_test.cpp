@@ -31,6 +31,7 @@
 #include "clients/url_probe.hpp"
 #include "nodes/url_health.hpp"
 #include "runtime/pipeline.hpp"
+#include "runtime/run_summary.hpp"
 #include "support/fixture_server.hpp"
 #include "support/test_support.hpp"
 
