@@ -173,6 +173,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     std::visit([&](auto& body) { body->open(node_ctx); }, plan_.nodes[i].body);
   }
   // Rows a node refused from its own inputs (a supplemental feed) go to the rejects output first.
+  std::map<std::string, std::uint64_t> side_codes;
   for (auto& p : plan_.nodes) {
     std::vector<Reject> side = std::visit(
         [](auto& body) -> std::vector<Reject> {
@@ -187,6 +188,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
     rejects_.write(side, nullptr);
     if (on_rejects) on_rejects(side, nullptr);
     tally.side_rejected += side.size();
+    for (const auto& r : side) ++side_codes[r.code];
   }
 
   auto& source = *std::get<std::unique_ptr<SourceNode>>(plan_.nodes.front().body);
@@ -262,6 +264,7 @@ FlowResult Flow::run(const RunContext& run_ctx) {
   result.filtered = tally.filtered;
   result.rejected = tally.rejected;
   result.side_rejected = tally.side_rejected;
+  result.side_rejects_by_code = std::move(side_codes);
   result.not_processed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, tally.in_flight.load()));
   result.bytes_read = source.bytes_read();
   result.bytes_total = source.bytes_total();

@@ -76,6 +76,7 @@ struct FlowResult {
   std::vector<NodeCounts> nodes;
   std::vector<EdgeCounts> edges;
   std::uint64_t side_rejected = 0;  // rows of supplemental inputs refused (in the rejects output, not in `read`)
+  std::map<std::string, std::uint64_t> side_rejects_by_code;
   std::uint64_t bytes_read = 0;
   std::optional<std::uint64_t> bytes_total;
   int threads = 0;

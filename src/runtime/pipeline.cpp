@@ -268,6 +268,10 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     if (!outcome.flow.error) outcome.flow.error = std::make_exception_ptr(NodeError("rejects", e.what()));
   }
   outcome.rejects_by_code = rejects.counts_by_code();
+  // Rows of a supplemental feed are in the same output; the feed's own rejects are counted apart.
+  for (const auto& [code, n] : outcome.flow.side_rejects_by_code)
+    if (auto it = outcome.rejects_by_code.find(code); it != outcome.rejects_by_code.end() && (it->second -= n) == 0)
+      outcome.rejects_by_code.erase(it);
   if (outcome.flow.error) {
     try {
       std::rethrow_exception(outcome.flow.error);

@@ -50,9 +50,12 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
   }
   if (f.copies) line("  %-14s %12llu  (extra records a fan-out made, one per extra branch)\n", "copies", u(f.copies));
   line("  %-14s %12llu\n", "not processed", u(f.not_processed));
-  if (f.side_rejected)
-    line("  %-14s %12llu  (rows of a supplemental feed; in the rejects output, not rows of this feed)\n",
-         "side rejected", u(f.side_rejected));
+  if (f.side_rejected) {
+    std::string side;
+    for (const auto& [code, n] : f.side_rejects_by_code) side += ", " + code + " " + std::to_string(n);
+    line("  %-14s %12llu  (rows of a supplemental feed, in the rejects output but not rows of this feed%s)\n",
+         "side rejected", u(f.side_rejected), side.c_str());
+  }
   if (f.sync.full) {
     const std::string listed = std::to_string(f.sync.listed);
     std::string detail =
