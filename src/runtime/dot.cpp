@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "nodes/node_type.hpp"
 
@@ -21,14 +22,17 @@ std::string esc(const std::string& s) {
 }
 
 struct NodeFigures {
-  std::uint64_t in = 0, out = 0, rejected = 0;
+  std::uint64_t in = 0, out = 0, rejected = 0, filtered = 0;
   double busy = 0;
 };
+
+using EdgeKey = std::tuple<std::string, std::string, std::string>;  // from, port, to
 
 }  // namespace
 
 std::string render_dot(const GraphFile& graph, const std::string& report_path) {
   std::map<std::string, NodeFigures> figures;
+  std::map<EdgeKey, std::uint64_t> sent;  // reports before version 2 have no edges: node outputs stand in
   std::uint64_t read = 0;
   if (!report_path.empty()) {
     simdjson::padded_string json;
@@ -47,12 +51,23 @@ std::string render_dot(const GraphFile& graph, const std::string& report_path) {
       if (!n["in"].get_uint64().get(v)) f.in = v;
       if (!n["out"].get_uint64().get(v)) f.out = v;
       if (!n["rejected"].get_uint64().get(v)) f.rejected = v;
+      if (!n["filtered"].get_uint64().get(v)) f.filtered = v;
       double busy = 0;
       if (!n["busy_seconds"].get_double().get(busy)) f.busy = busy;
       figures[std::string(id)] = f;
     }
     std::uint64_t r = 0;
     if (!doc["accounting"]["read"].get_uint64().get(r)) read = r;
+    simdjson::dom::array edges;
+    if (!doc["edges"].get_array().get(edges))
+      for (auto e : edges) {
+        std::string_view from, port, to;
+        std::uint64_t v = 0;
+        if (e["from"].get_string().get(from) || e["port"].get_string().get(port) || e["to"].get_string().get(to) ||
+            e["sent"].get_uint64().get(v))
+          continue;
+        sent[{std::string(from), std::string(port), std::string(to)}] = v;
+      }
   }
   std::string busiest;
   double most = -1;
@@ -72,6 +87,7 @@ std::string render_dot(const GraphFile& graph, const std::string& report_path) {
       char b[64];
       std::snprintf(b, sizeof b, "\\nbusy %.2f s", it->second.busy);
       lbl += b;
+      if (it->second.filtered) lbl += "\\nfiltered " + std::to_string(it->second.filtered);
       if (n.id == busiest) style = ", style=filled, fillcolor=\"#ffd27f\"";
     }
     out += "  \"" + esc(n.id) + "\" [label=\"" + lbl + "\"" + style + "];\n";
@@ -87,10 +103,13 @@ std::string render_dot(const GraphFile& graph, const std::string& report_path) {
   if (any_rejects)
     out += "  \"rejects\" [shape=note, color=red, label=\"rejects\\n" + esc(graph.run.rejects) + "\"];\n";
   for (const auto& e : graph.edges) {
-    std::string count;
-    if (auto it = figures.find(e.from); it != figures.end())
-      count = " [label=\"" + std::to_string(it->second.out) + "\"]";
-    out += "  \"" + esc(e.from) + "\" -> \"" + esc(e.to) + "\"" + count + ";\n";
+    std::string label = e.from_port == "out" ? "" : esc(e.from_port);
+    if (auto it = sent.find({e.from, e.from_port, e.to}); it != sent.end())
+      label += (label.empty() ? "" : ": ") + std::to_string(it->second);
+    else if (auto f = figures.find(e.from); f != figures.end() && sent.empty())
+      label += (label.empty() ? "" : ": ") + std::to_string(f->second.out);
+    out += "  \"" + esc(e.from) + "\" -> \"" + esc(e.to) + "\"" + (label.empty() ? "" : " [label=\"" + label + "\"]") +
+           ";\n";
   }
   return out + "}\n";
 }
