@@ -114,6 +114,13 @@ void Ledger::finish(std::int64_t run_id, const RunEnd& e) {
         run_id, e.status, e.exit_code, e.input_sha256, i(e.read), i(e.written), i(e.inserted), i(e.updated),
         i(e.unchanged), i(e.rejected), i(e.not_processed), e.error, i(e.skipped), i(e.delisted), i(e.relisted),
         i(e.other_shard));
+    for (const auto& k : e.sinks)
+      t.exec_params0(
+          "INSERT INTO sluice_run_sink (run_id, sink, type, rows_in, rows_written, rows_inserted, rows_updated, "
+          "rows_unchanged, rows_rejected, rows_not_processed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+          "ON CONFLICT (run_id, sink) DO NOTHING",
+          run_id, k.sink, k.type, i(k.in), i(k.written), i(k.inserted), i(k.updated), i(k.unchanged), i(k.rejected),
+          i(k.not_processed));
     t.commit();
   });
 }

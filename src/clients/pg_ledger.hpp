@@ -21,6 +21,12 @@ struct RunStart {
   Shard shard;
 };
 
+// One sink's counts, for a graph with several.
+struct RunSinkEnd {
+  std::string sink, type;
+  std::uint64_t in = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0;
+};
+
 struct RunEnd {
   std::string status;  // succeeded, failed, deadline, error_budget, interrupted
   int exit_code = 0;
@@ -28,6 +34,7 @@ struct RunEnd {
   std::uint64_t read = 0, written = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0, not_processed = 0,
                 skipped = 0, delisted = 0, relisted = 0, other_shard = 0;
   std::string error;
+  std::vector<RunSinkEnd> sinks;
 };
 
 class Ledger {

@@ -129,6 +129,24 @@ CREATE INDEX url_check_run ON url_check (run_id);
 CREATE INDEX url_check_checked_at ON url_check USING brin (checked_at);
 )sql";
 
+// What each sink of a run did: a graph with several sinks (a fan-out, a router's branches) has a row per
+// sink, each with its own identity (in = written + inserted + updated + unchanged + rejected + not processed).
+const char* kRunSinks = R"sql(
+CREATE TABLE sluice_run_sink (
+  run_id             bigint NOT NULL REFERENCES sluice_run (id) ON DELETE CASCADE,
+  sink               text NOT NULL,
+  type               text NOT NULL,
+  rows_in            bigint NOT NULL,
+  rows_written       bigint NOT NULL,
+  rows_inserted      bigint NOT NULL,
+  rows_updated       bigint NOT NULL,
+  rows_unchanged     bigint NOT NULL,
+  rows_rejected      bigint NOT NULL,
+  rows_not_processed bigint NOT NULL,
+  PRIMARY KEY (run_id, sink)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -138,6 +156,7 @@ const std::vector<Migration>& migrations() {
       {3, "products that left a full feed are delisted; runs count delisted and relisted products", kDelisting},
       {4, "runs of one feed sharded across workers: a group, the shard, rows other shards kept", kShards},
       {5, "URL checks with their history: what went down and came back since a URL's previous check", kUrlChecks},
+      {6, "what each sink of a run did, for graphs with several sinks", kRunSinks},
   };
   return all;
 }

@@ -333,6 +333,9 @@ RunOutcome run_pipeline(Pipeline& pipeline, const RunOptions& options) {
     end.not_processed = f.not_processed;
     end.skipped = f.skipped;
     end.error = outcome.error;
+    for (const auto& k : f.sinks)
+      end.sinks.push_back(RunSinkEnd{k.id, k.type, k.in, k.counts.written, k.counts.inserted, k.counts.updated,
+                                     k.counts.unchanged, k.rejected, k.not_processed});
     try {
       ledger->finish(ctx.run_id, end);
     } catch (const std::exception& e) {
