@@ -41,6 +41,8 @@ std::string_view kind_label(Kind kind) {
       return "list of strings";
     case Kind::list:
       return "list";
+    case Kind::map:
+      return "map";
     case Kind::duration:
       return "duration";
     case Kind::decimal_map:
@@ -196,6 +198,9 @@ bool check_value(const Document& doc, const YAML::Node& v, const Field& f, const
       break;
     case Kind::list:
       if (!v.IsSequence()) fail("expected a list, got " + std::string(kind_name(v)));
+      break;
+    case Kind::map:
+      if (!v.IsMap()) fail("expected a map, got " + std::string(kind_name(v)));
       break;
     case Kind::string_map:
       if (!v.IsMap()) {

@@ -27,6 +27,7 @@ enum class Kind {
   choice,   // one of Field::choices
   string_list,
   list,         // a list whose elements the owner checks
+  map,          // a map whose keys the owner checks (a condition, say)
   duration,     // "500ms", "30s", "10m", "2h", "1h30m"
   decimal_map,  // map of arbitrary keys to decimals
   string_map,   // map of arbitrary keys to strings

@@ -5,9 +5,33 @@
 
 namespace sluice {
 
-std::size_t Schema::add(std::string_view name) {
-  if (auto i = find(name)) return *i;
+std::string_view to_string(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::unknown:
+      return "unknown";
+    case ValueKind::text:
+      return "text";
+    case ValueKind::integer:
+      return "integer";
+    case ValueKind::decimal:
+      return "decimal";
+    case ValueKind::boolean:
+      return "boolean";
+    case ValueKind::instant:
+      return "instant";
+    case ValueKind::json:
+      return "json";
+  }
+  return "?";
+}
+
+std::size_t Schema::add(std::string_view name, ValueKind kind) {
+  if (auto i = find(name)) {
+    if (kind != ValueKind::unknown) kinds_[*i] = kind;
+    return *i;
+  }
   names_.emplace_back(name);
+  kinds_.push_back(kind);
   return names_.size() - 1;
 }
 

@@ -26,17 +26,35 @@ inline bool is_null(const Value& v) {
   return std::holds_alternative<std::monostate>(v);
 }
 
+// What a field holds once a node has typed it, when the node that writes it says so: configuration
+// that compares the field with a constant (a filter's condition) checks the constant against it
+// before the run, instead of silently never matching. unknown: anything (a feed's text, say).
+enum class ValueKind {
+  unknown,
+  text,     // std::string
+  integer,  // std::int64_t
+  decimal,  // Decimal
+  boolean,  // bool
+  instant,  // canonical UTC text, as format_utc writes it (core/datetime.hpp)
+  json,     // Json
+};
+std::string_view to_string(ValueKind kind);
+
 // The record's field names, fixed before a run starts. Nodes resolve names to indexes once,
 // at construction, so the per-record path never looks a name up.
 class Schema {
  public:
-  std::size_t add(std::string_view name);  // index of name, added if new
+  // Index of name, added if new. A known kind is recorded, replacing an earlier one: nodes are
+  // built in flow order, so the last node that writes a field decides what it holds downstream.
+  std::size_t add(std::string_view name, ValueKind kind = ValueKind::unknown);
   std::optional<std::size_t> find(std::string_view name) const;
   const std::vector<std::string>& names() const { return names_; }
   std::size_t size() const { return names_.size(); }
+  ValueKind kind(std::size_t index) const { return kinds_[index]; }
 
  private:
   std::vector<std::string> names_;
+  std::vector<ValueKind> kinds_;  // parallel to names_
 };
 
 struct Record {

@@ -92,13 +92,13 @@ std::string format_summary(const RunOutcome& o, const Pipeline& pipeline) {
            s.identity_holds() ? "=" : "!=", w.c_str(), u(s.rejected), u(s.not_processed),
            s.identity_holds() ? "holds" : "VIOLATED");
     }
-  line("  %-12s %-12s %12s %12s %10s %10s %9s\n", "node", "type", "in", "out", "rejected", "filtered", "busy s");
+  line("  %-14s %-12s %12s %12s %10s %10s %9s\n", "node", "type", "in", "out", "rejected", "filtered", "busy s");
   for (const auto& n : f.nodes) {
-    line("  %-12s %-12s %12llu %12llu %10llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out),
+    line("  %-14s %-12s %12llu %12llu %10llu %10llu %9.3f\n", n.id.c_str(), n.type.c_str(), u(n.in), u(n.out),
          u(n.rejected), u(n.filtered), n.busy_seconds);
     if (n.ports.size() > 1)
-      for (const auto& [port, count] : n.ports) line("  %-12s   .%-23s %12llu\n", "", port.c_str(), u(count));
-    if (n.not_processed) line("  %-12s   not processed %24llu\n", "", u(n.not_processed));
+      for (const auto& [port, count] : n.ports) line("  %-14s   .%-23s %12llu\n", "", port.c_str(), u(count));
+    if (n.not_processed) line("  %-14s   not processed %24llu\n", "", u(n.not_processed));
   }
   out += format_checks(f);
   double secs = f.wall.count();

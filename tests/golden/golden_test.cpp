@@ -1,7 +1,9 @@
 // Golden tests: each folder under tests/golden/cases is one run, compared byte for byte.
 //
 // A case holds supplier.yaml, input.<ext>, expected.ndjson and expected_rejects.ndjson, and may hold
-// graph.yaml (default: graphs/products_to_file.yaml) and `overrides` (one --set key=value per line).
+// graph.yaml (default: graphs/products_to_file.yaml) and `overrides` (one --set key=value per line, where
+// ${SOURCE_DIR} is the source tree and ${OUT} the run's output folder). A graph with several sinks
+// compares each expected_<name>.<ext> with ${OUT}/<name>.<ext>; expected.ndjson is the sink `out`.
 // The example suppliers' cases link to config/suppliers and its samples, so the shipped examples are
 // what is tested. SLUICE_UPDATE_GOLDEN=1 rewrites the expected files from the current output; review
 // the diff before committing it.
@@ -38,15 +40,30 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   test::TempDir tmp;
   fs::path graph = fs::exists(dir / "graph.yaml") ? dir / "graph.yaml"
                                                   : fs::path(test::source_dir()) / "graphs" / "products_to_file.yaml";
-  PipelineOptions options{graph.string(),
-                          (dir / "supplier.yaml").string(),
-                          {{"nodes.out.path", tmp.file("out.ndjson")}, {"run.threads", "2"}}};
+  // Outputs to compare: expected file -> what the run wrote.
+  std::vector<std::pair<fs::path, std::string>> outputs;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name == "expected.ndjson")
+      outputs.emplace_back(e.path(), tmp.file("out.ndjson"));
+    else if (name.rfind("expected_", 0) == 0 && name != "expected_rejects.ndjson")
+      outputs.emplace_back(e.path(), tmp.file(name.substr(9)));
+  }
+  std::sort(outputs.begin(), outputs.end());
+  PipelineOptions options{graph.string(), (dir / "supplier.yaml").string(), {{"run.threads", "2"}}};
+  if (fs::exists(dir / "expected.ndjson")) options.overrides.emplace_back("nodes.out.path", tmp.file("out.ndjson"));
   if (fs::exists(dir / "overrides")) {
     std::istringstream lines(test::read_file((dir / "overrides").string()));
+    auto expand = [&](std::string v) {
+      for (const auto& [var, value] : {std::pair<std::string, std::string>{"${SOURCE_DIR}", test::source_dir()},
+                                       std::pair<std::string, std::string>{"${OUT}", tmp.path().string()}})
+        for (auto at = v.find(var); at != std::string::npos; at = v.find(var)) v.replace(at, var.size(), value);
+      return v;
+    };
     for (std::string line; std::getline(lines, line);) {
       auto eq = line.find('=');
       ASSERT_NE(eq, std::string::npos) << "overrides: expected key=value, got " << line;
-      options.overrides.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+      options.overrides.emplace_back(line.substr(0, eq), expand(line.substr(eq + 1)));
     }
   }
   fs::path input;
@@ -61,18 +78,26 @@ TEST_P(Golden, MatchesExpectedOutputAndRejects) {
   EXPECT_EQ(outcome.code, ExitCode::success) << outcome.error;
   EXPECT_TRUE(outcome.flow.identity_holds());
 
-  std::string out = test::read_file(tmp.file("out.ndjson"));
-  std::string rejects = test::read_file(tmp.file("rejects.ndjson"));
-  if (std::getenv("SLUICE_UPDATE_GOLDEN")) {
-    test::write_file((dir / "expected.ndjson").string(), out);
-    test::write_file((dir / "expected_rejects.ndjson").string(), rejects);
+  ASSERT_FALSE(outputs.empty()) << "no expected output in " << dir;
+  // Messages that name a file given by ${SOURCE_DIR} name it relative to the source tree, wherever that is.
+  auto relative = [](std::string text) {
+    const std::string prefix = test::source_dir() + "/";
+    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at)) text.erase(at, prefix.size());
+    return text;
+  };
+  std::string rejects = relative(test::read_file(tmp.file("rejects.ndjson")));
+  std::size_t records = 0;  // lines of every output, less a CSV output's header
+  for (const auto& [expected, written] : outputs) {
+    std::string out = relative(test::read_file(written));
+    if (std::getenv("SLUICE_UPDATE_GOLDEN")) test::write_file(expected.string(), out);
+    EXPECT_EQ(out, test::read_file(expected.string())) << expected.filename();
+    records += std::count(out.begin(), out.end(), '\n') - (expected.extension() == ".csv" && !out.empty() ? 1 : 0);
   }
-  EXPECT_EQ(out, test::read_file((dir / "expected.ndjson").string()));
+  if (std::getenv("SLUICE_UPDATE_GOLDEN")) test::write_file((dir / "expected_rejects.ndjson").string(), rejects);
   EXPECT_EQ(rejects, test::read_file((dir / "expected_rejects.ndjson").string()));
-  std::size_t out_lines = std::count(out.begin(), out.end(), '\n');
   std::size_t reject_lines = std::count(rejects.begin(), rejects.end(), '\n');
-  EXPECT_EQ(out_lines, outcome.flow.sink.written);
-  EXPECT_EQ(reject_lines, outcome.flow.rejected);
+  EXPECT_EQ(records, outcome.flow.sink.written);
+  EXPECT_EQ(reject_lines, outcome.flow.rejected + outcome.flow.side_rejected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(case_names()), [](const auto& p) { return p.param; });

@@ -173,8 +173,14 @@ TEST_P(NodeExample, BuildsFromItsExample) {
   // A source reads the feed format the supplier names.
   std::string supplier_yaml = kSupplier;
   if (GetParam() == "ndjson_source") supplier_yaml.insert(supplier_yaml.find("fields:"), "feed: {format: ndjson}\n");
+  // The fields the examples of filter and route test.
+  supplier_yaml.insert(supplier_yaml.find("pricing:"),
+                       "  stock: {column: Stock, type: int}\n  category: {column: Category}\n"
+                       "  image_url: {column: Image, type: url}\n");
   auto supplier = test::load_supplier(supplier_yaml);
+  ASSERT_TRUE(supplier->diags.empty()) << supplier->diags.format();
   Schema schema;
+  for (const auto& f : supplier->supplier.fields) schema.add(f.name);  // what the source adds first
   auto built = test::build_node(std::string(type->example), *supplier, schema);
   EXPECT_TRUE(built.diags.empty()) << built.diags.format();
   bool non_null = std::visit([](const auto& p) { return p != nullptr; }, built.body);

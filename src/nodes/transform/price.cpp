@@ -58,16 +58,16 @@ class Price final : public TransformNode {
     };
     amount_currency_ = money(pricing.amount_field);
     if (!pricing.sale_field.empty()) sale_currency_ = money(pricing.sale_field);
-    net_ = schema.add(prefix + "net_minor");
-    tax_ = schema.add(prefix + "tax_minor");
-    gross_ = schema.add(prefix + "gross_minor");
-    rate_ = schema.add(prefix + "tax_rate");
-    currency_ = schema.add(prefix + "currency");
+    net_ = schema.add(prefix + "net_minor", ValueKind::integer);
+    tax_ = schema.add(prefix + "tax_minor", ValueKind::integer);
+    gross_ = schema.add(prefix + "gross_minor", ValueKind::integer);
+    rate_ = schema.add(prefix + "tax_rate", ValueKind::decimal);
+    currency_ = schema.add(prefix + "currency", ValueKind::text);
     adjusts_ = sale_ || !pricing.discounts.empty() || pricing.floor || pricing.ceiling ||
                !pricing.exchange_rates.empty() || pricing.currency != supplier.currency;
     if (adjusts_) {
-      list_ = schema.add(prefix + "list_minor");
-      rules_ = schema.add(prefix + "price_rules");
+      list_ = schema.add(prefix + "list_minor", ValueKind::integer);
+      rules_ = schema.add(prefix + "price_rules", ValueKind::json);
     }
   }
 
