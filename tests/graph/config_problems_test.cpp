@@ -238,6 +238,34 @@ std::vector<Case> cases() {
        {},
        {"g.yaml:16:5: edges[2]: the edges form a cycle: check -> price -> check",
         "g.yaml:10:5: nodes[3] (out): nothing feeds 'out': add an edge into it"}},
+      {"ordered graph that merges branches",
+       replaced(kGraph, "  - price -> out\n", "  - price -> out\n  - read -> out\n"),
+       kSupplier,
+       {},
+       {"g.yaml:10:5: nodes[3] (out): node 'out' has 2 incoming edges (price, read); an ordered graph cannot merge "
+        "branches, since their records would interleave: give the branches their own sinks, or set run.ordered: "
+        "false"}},
+      {"output port that does not exist",
+       replaced(kGraph, "  - check -> price\n", "  - check.valid -> price\n"),
+       kSupplier,
+       {},
+       {"g.yaml:15:5: edges[1]: node 'check' (validate) has no output port 'valid' (outputs: out, rejects)"}},
+      {"router port left unconnected",
+       replaced(replaced(kGraph, "  - id: out\n", "  - id: split\n    type: route\n    cases:\n      - port: cheap\n"
+                                                   "        where: {field: price, op: \"<\", value: 10}\n  - id: out\n"),
+                "  - price -> out\n", "  - price -> split\n  - split.cheap -> out\n"),
+       kSupplier,
+       {},
+       {"g.yaml:10:5: nodes[3] (split): the output port 'unmatched' of 'split' goes nowhere: add an edge from "
+        "split.unmatched (or set unmatched: discard)"}},
+      {"two database sinks in an atomic run",
+       replaced(kGraph, "  - id: out\n    type: ndjson_sink\n    path: out.ndjson\n",
+                "  - id: out\n    type: pg_sink\n    table: product\n  - id: copy\n    type: pg_sink\n"
+                "    table: product_copy\n"),
+       std::string(kSupplier) + "mode: atomic\n",
+       {{"edges", "[read -> check, check -> price, price -> out, price -> copy]"}},
+       {"g.yaml:13:5: nodes[4] (copy): mode: atomic commits the whole run in one transaction, which one database "
+        "sink can do but not two: 'copy' is the second"}},
       {"error inside a --set value",
        kGraph,
        kSupplier,
