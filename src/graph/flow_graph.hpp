@@ -1,4 +1,4 @@
-// Builds a plan's tbb::flow::graph and runs it: the only place that includes flow-graph headers.
+// Builds and runs a plan's oneTBB flow graph; its source file is the only one that includes flow-graph headers.
 #pragma once
 
 #include <atomic>

@@ -1,22 +1,14 @@
 // Process-wide settings for a run: TBB's parallelism ceiling, the open-files limit, SIGPIPE.
 #include "runtime/process_limits.hpp"
 
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/info.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
-#include <optional>
 
 namespace sluice {
 
-struct ProcessLimits::Impl {
-  std::optional<oneapi::tbb::global_control> parallelism;
-};
-
-ProcessLimits::ProcessLimits(int threads) : impl_(std::make_unique<Impl>()) {
-  if (threads > oneapi::tbb::info::default_concurrency())
-    impl_->parallelism.emplace(oneapi::tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+ProcessLimits::ProcessLimits(int threads) : ceiling_(threads) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     const rlim_t ceiling = rlim_t{1} << 20;
@@ -27,8 +19,6 @@ ProcessLimits::ProcessLimits(int threads) : impl_(std::make_unique<Impl>()) {
     }
   }
 }
-
-ProcessLimits::~ProcessLimits() = default;
 
 void ignore_sigpipe() {
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,7 +1,7 @@
 // Process-wide settings a run needs, set once at start-up by the command line, never by library code.
 #pragma once
 
-#include <memory>
+#include "graph/thread_ceiling.hpp"
 
 namespace sluice {
 
@@ -11,13 +11,11 @@ namespace sluice {
 class ProcessLimits {
  public:
   explicit ProcessLimits(int threads);
-  ~ProcessLimits();
   ProcessLimits(const ProcessLimits&) = delete;
   ProcessLimits& operator=(const ProcessLimits&) = delete;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  ThreadCeiling ceiling_;
 };
 
 // Writes to a closed pipe fail with EPIPE (reported as an error of the output) instead of killing the
