@@ -55,7 +55,18 @@ void print_node_type(const NodeType& t) {
     for (const auto& p : v) s += (s.empty() ? "" : ", ") + p;
     return s.empty() ? std::string("-") : s;
   };
-  std::cout << "  inputs: " << ports(t.input_ports()) << "; outputs: " << ports(t.output_ports());
+  std::cout << "  inputs: " << ports(t.input_ports()) << "; outputs: ";
+  if (t.ports_from_settings) {
+    // The ports depend on the settings: show the example's.
+    YAML::Node example;
+    try {
+      example = YAML::Load(std::string(t.example));
+    } catch (const YAML::Exception&) {
+    }
+    std::cout << "set by its settings (the example's: " << ports(t.output_ports(example)) << ")";
+  } else {
+    std::cout << ports(t.output_ports());
+  }
   if (t.can_reject) std::cout << " (rejects go to the run's rejects output)";
   std::cout << "\n  settings:\n";
   ObjectSpec all = t.spec();
