@@ -9,6 +9,7 @@
 
 #include "nodes/source/assemble.hpp"
 #include "nodes/source/fd_input.hpp"
+#include "nodes/source/json_number.hpp"
 #include "nodes/source/transcode.hpp"
 
 namespace sluice {
@@ -51,32 +52,6 @@ std::string utf8_prefix(std::string_view s, std::size_t max) {
   std::size_t n = max;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return std::string(s.substr(0, n));
-}
-
-// The number grammar of RFC 8259. The on-demand parser hands numbers over as raw tokens without
-// checking them; the token is kept as written, never converted through a double, so prices stay exact.
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i > from;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0')
-    ++i;
-  else if (!digits())
-    return false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
 }
 
 std::string type_name(od::json_type t) {

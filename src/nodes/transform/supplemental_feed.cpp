@@ -15,6 +15,7 @@
 
 #include "nodes/node.hpp"
 #include "nodes/source/csv_reader.hpp"
+#include "nodes/source/json_number.hpp"
 
 namespace sluice {
 namespace {
@@ -47,32 +48,6 @@ std::string_view trim_json_space(std::string_view s) {
   while (!s.empty() && is_json_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_json_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// The number grammar of RFC 8259, as ndjson_source checks it: the on-demand parser hands numbers over
-// unchecked, and their text is kept as written (never through a double) so that prices stay exact.
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i > from;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0')
-    ++i;
-  else if (!digits())
-    return false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
 }
 
 std::string quoted_list(const std::vector<std::string>& names) {
